@@ -1,0 +1,24 @@
+"""kerasgan: a Keras 3 model zoo of GANs with pretrained checkpoints.
+
+>>> import kerasgan
+>>> gan = kerasgan.load("dcgan-fashion-mnist")    # doctest: +SKIP
+>>> images = gan.generate(16, seed=0)             # doctest: +SKIP
+"""
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+__version__ = "0.1.0"
+
+import warnings  # noqa: E402
+
+# kerasgan's pipelines shuffle inside tf.data; Keras's reminder about fit(shuffle=) is noise.
+warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed, but will be ignored")
+
+from kerasgan import callbacks, data, losses, models, penalties, utils  # noqa: E402
+from kerasgan.models import GAN, ConditionalGAN, DCGAN, VanillaGAN  # noqa: E402
+
+__all__ = ["GAN", "VanillaGAN", "DCGAN", "ConditionalGAN", "callbacks", "data", "losses",
+           "models", "penalties", "utils", "__version__"]

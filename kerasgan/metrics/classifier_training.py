@@ -1,0 +1,105 @@
+"""Training the feature classifiers the metrics use: `kerasgan train-classifier CONFIG --out DIR`.
+
+The classifier learns the dataset's training split and is scored on its test
+split; the folder it writes (config.json, classifier.weights.h5, metadata.json,
+README.md) is laid out like a zoo checkpoint and loaded by the same resolver.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import tomllib
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from kerasgan.utils import atomic_directory, sha256_file
+
+WEIGHTS_FILE = "classifier.weights.h5"
+DEFAULTS = {"epochs": 4, "batch_size": 128, "learning_rate": 1e-3, "seed": 0, "feature_dim": 128,
+            "augment_translation": 0.1}
+
+
+def load_classifier_config(path) -> dict:
+    path = Path(path)
+    raw = path.read_bytes()
+    config = dict(DEFAULTS)
+    config.update(tomllib.loads(raw.decode()))
+    for key in ("name", "dataset", "extractor_id"):
+        if key not in config:
+            raise ValueError(f"{path} needs '{key}'.")
+    config["config_sha256"] = hashlib.sha256(raw).hexdigest()
+    return config
+
+
+def train_classifier(config_path, out_dir, *, overwrite: bool = False, verbose="auto") -> dict:
+    from kerasgan.data import load_dataset
+    from kerasgan.metrics.features import build_feature_classifier
+    from kerasgan.training import hardware_description
+
+    config = load_classifier_config(config_path)
+    keras.utils.set_random_seed(config["seed"])
+    x_train, y_train = load_dataset(config["dataset"], "train")
+    x_test, y_test = load_dataset(config["dataset"], "test")
+    scale = lambda x: x.astype(np.float32) / 127.5 - 1.0  # noqa: E731
+    model = build_feature_classifier(x_train.shape[1:], int(y_train.max()) + 1,
+                                     config["feature_dim"])
+    shift = config["augment_translation"]
+    augment = keras.Sequential([keras.layers.RandomTranslation(shift, shift, fill_mode="constant",
+                                                               fill_value=-1.0)])
+    train_ds = (tf.data.Dataset.from_tensor_slices((scale(x_train), y_train))
+                .shuffle(len(x_train), seed=config["seed"]).batch(config["batch_size"])
+                .map(lambda x, y: (augment(x, training=True), y)).prefetch(tf.data.AUTOTUNE))
+    steps = config["epochs"] * int(np.ceil(len(x_train) / config["batch_size"]))
+    model.compile(optimizer=keras.optimizers.Adam(
+                      keras.optimizers.schedules.CosineDecay(config["learning_rate"], steps)),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    start = time.time()
+    model.fit(train_ds, epochs=config["epochs"], verbose=verbose)
+    wall = time.time() - start
+    _, accuracy = model.evaluate(scale(x_test), y_test, batch_size=500, verbose=0)
+    metadata = {
+        "name": config["name"], "kind": "feature-classifier", "dataset": config["dataset"],
+        "extractor_id": config["extractor_id"], "features_layer": "features (pre-activation)",
+        "test_accuracy": float(accuracy), "num_train": int(len(x_train)),
+        "num_test": int(len(x_test)), "image_shape": list(x_train.shape[1:]),
+        "training": {"epochs": config["epochs"], "steps": steps, "wall_time_s": round(wall, 1),
+                     "hardware": hardware_description(),
+                     "command": f"kerasgan train-classifier {config_path} --out {out_dir}"},
+        "config": config, "config_sha256": config["config_sha256"],
+    }
+    with atomic_directory(out_dir, overwrite=overwrite) as tmp:
+        (tmp / "config.json").write_text(json.dumps(keras.saving.serialize_keras_object(model),
+                                                    indent=2, sort_keys=True))
+        model.save_weights(tmp / WEIGHTS_FILE)
+        metadata["files"] = {f: sha256_file(tmp / f) for f in ("config.json", WEIGHTS_FILE)}
+        (tmp / "metadata.json").write_text(json.dumps(metadata, indent=2, sort_keys=True))
+        (tmp / "README.md").write_text(_card(metadata))
+    return metadata
+
+
+def _card(meta) -> str:
+    t = meta["training"]
+    return f"""---
+library_name: keras
+license: apache-2.0
+tags: [kerasgan, feature-extractor, image-classification]
+---
+# {meta['name']}
+
+The feature network behind kerasgan's offline metrics on **{meta['dataset']}**
+(extractor id `{meta['extractor_id']}`). Metrics computed with it are named
+`fid[{meta['extractor_id']}]` etc. They are not InceptionV3 FIDs and can't be
+compared with published numbers, only with other kerasgan numbers on this extractor.
+
+- Features: the 128-d penultimate Dense layer, before its ReLU.
+- Test accuracy: **{meta['test_accuracy']:.4f}** on {meta['num_test']} held-out images
+  (trained on {meta['num_train']}).
+- Training: {t['epochs']} epochs, {t['steps']} steps, {t['wall_time_s']} s on {t['hardware']}.
+- Command: `{t['command']}`
+"""

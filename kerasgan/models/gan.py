@@ -1,0 +1,402 @@
+"""The GAN base class: a `keras.Model` with a template `train_step`.
+
+Subclasses override only the hooks their algorithm changes:
+`generator_inputs`, `discriminate`, `sample_fake_labels`,
+`discriminator_loss`, `generator_loss` and `penalty`. Image-to-image
+variants override `train_step` as a whole.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from kerasgan import losses as gan_losses
+from kerasgan.penalties import replica_count
+from kerasgan.utils import to_uint8
+
+
+def _serialize(obj):
+    return None if obj is None else keras.saving.serialize_keras_object(obj)
+
+
+def _deserialize(config):
+    return None if config is None else keras.saving.deserialize_keras_object(config)
+
+
+def _make_optimizer(identifier, default):
+    if identifier == "auto" or identifier is None:
+        return default()
+    if isinstance(identifier, dict):
+        return keras.optimizers.deserialize(identifier)
+    return keras.optimizers.get(identifier)
+
+
+@keras.saving.register_keras_serializable(package="kerasgan")
+class GAN(keras.Model):
+    """An unconditional GAN: `generator(z) -> image`, `discriminator(image) -> logit`.
+
+    Args:
+        generator: a built `keras.Model` mapping latents `(batch, latent_dim)`
+            to images in [-1, 1], `(batch, H, W, C)`.
+        discriminator: a built `keras.Model` mapping images to logits.
+        latent_dim: size of the latent vector; inferred from the generator.
+        d_steps: discriminator updates per generator update.
+        ema_decay: if set (e.g. 0.999), an exponential moving average of the
+            generator is kept in `ema_generator` and used by `generate`.
+        seed: seed of the training-time `keras.random.SeedGenerator`.
+
+    Example:
+    >>> gan = kerasgan.models.DCGAN.from_size("small", image_shape=(28, 28, 1))
+    >>> gan.compile()
+    >>> gan.fit(kerasgan.data.fashion_mnist(), epochs=1)      # doctest: +SKIP
+    >>> images = gan.generate(16, seed=0)                     # uint8 (16, 28, 28, 1)
+    """
+
+    #: "unconditional", "conditional", "image-to-image" or "text-to-image".
+    task = "unconditional"
+
+    def __init__(self, generator, discriminator, *, latent_dim=None, d_steps: int = 1,
+                 ema_decay: float | None = None, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(generator, dict):
+            generator = _deserialize(generator)
+        if isinstance(discriminator, dict):
+            discriminator = _deserialize(discriminator)
+        self.generator = generator
+        self.discriminator = discriminator
+        inferred = int(generator.inputs[0].shape[-1])
+        if latent_dim is not None and int(latent_dim) != inferred:
+            raise ValueError(
+                f"latent_dim={latent_dim} does not match the generator's input size {inferred}."
+            )
+        self.latent_dim = inferred
+        if int(d_steps) < 1:
+            raise ValueError(f"d_steps must be >= 1. Received: d_steps={d_steps}")
+        self.d_steps = int(d_steps)
+        if ema_decay is not None and not 0.0 < ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in (0, 1). Received: ema_decay={ema_decay}")
+        self.ema_decay = ema_decay
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.ema_generator = None
+        if ema_decay:
+            self.ema_generator = keras.models.clone_model(generator)
+            self.ema_generator.name = f"{generator.name}_ema"
+            self.ema_generator.set_weights(generator.get_weights())
+            self.ema_generator.trainable = False
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.penalty_tracker = keras.metrics.Mean(name="d_penalty")
+        self._generate_function = None
+        self.built = True
+
+    # ------------------------------------------------------------------ shapes
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return tuple(int(d) for d in self.generator.outputs[0].shape[1:])
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        return self.image_shape[:2]
+
+    @property
+    def sampling_generator(self) -> keras.Model:
+        """The generator used for sampling: the EMA copy when there is one."""
+        return self.ema_generator if self.ema_generator is not None else self.generator
+
+    def call(self, inputs, training=False):
+        return self.generator(inputs, training=training)
+
+    # --------------------------------------------------------------- compile
+    def default_optimizers(self):
+        """The paper's defaults; DCGAN's Adam(2e-4, beta_1=0.5) for the base class."""
+        return (lambda: keras.optimizers.Adam(2e-4, beta_1=0.5),
+                lambda: keras.optimizers.Adam(2e-4, beta_1=0.5))
+
+    def default_loss(self):
+        return gan_losses.NonSaturating()
+
+    def compile(self, d_optimizer="auto", g_optimizer="auto", d_loss="auto", g_loss="auto",
+                d_penalty=None, **kwargs):
+        """Sets optimizers, losses and an optional discriminator penalty.
+
+        "auto" picks the variant's paper defaults, so a loaded model can `fit` at once.
+
+        Args:
+            d_optimizer, g_optimizer: optimizer instances, names or configs.
+            d_loss, g_loss: `kerasgan.losses.GANLoss` instances or names
+                ("non_saturating", "minimax", "least_squares", "hinge", "wasserstein").
+            d_penalty: e.g. `kerasgan.penalties.GradientPenalty(10.0)` or `R1Penalty(10.0)`.
+        """
+        default_d, default_g = self.default_optimizers()
+        self.d_optimizer = _make_optimizer(d_optimizer, default_d)
+        self.g_optimizer = _make_optimizer(g_optimizer, default_g)
+        self.d_loss_fn = self.default_loss() if d_loss == "auto" else gan_losses.get(d_loss)
+        self.g_loss_fn = self.default_loss() if g_loss == "auto" else gan_losses.get(g_loss)
+        if isinstance(d_penalty, dict):
+            d_penalty = _deserialize(d_penalty)
+        self.d_penalty = d_penalty
+        # Built here, not lazily in the first step: a lazily built optimizer fails
+        # under MirroredStrategy and drops its state on reload.
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+        kwargs.pop("optimizer", None)
+        kwargs.pop("loss", None)
+        super().compile(optimizer=None, **kwargs)
+
+    def get_compile_config(self):
+        if not getattr(self, "compiled", False) or not hasattr(self, "d_optimizer"):
+            return None
+        return {
+            "d_optimizer": _serialize(self.d_optimizer),
+            "g_optimizer": _serialize(self.g_optimizer),
+            "d_loss": _serialize(self.d_loss_fn),
+            "g_loss": _serialize(self.g_loss_fn),
+            "d_penalty": _serialize(self.d_penalty),
+        }
+
+    def compile_from_config(self, config):
+        config = dict(config)
+        for key in ("d_loss", "g_loss", "d_penalty"):
+            if isinstance(config.get(key), dict):
+                config[key] = _deserialize(config[key])
+        self.compile(**config)
+
+    # ----------------------------------------------------------------- hooks
+    def unpack(self, data):
+        """Splits a batch into `(images, labels)`; labels are None if absent."""
+        if isinstance(data, (tuple, list)):
+            images = data[0]
+            labels = data[1] if len(data) > 1 else None
+        else:
+            images, labels = data, None
+        return images, labels
+
+    def sample_latents(self, batch_size):
+        return keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+
+    def sample_fake_labels(self, real_labels, batch_size):
+        return None
+
+    def generator_inputs(self, latents, labels):
+        return latents
+
+    def discriminate(self, images, labels, training=False):
+        return self.discriminator(images, training=training)
+
+    def discriminator_loss(self, real_logits, fake_logits):
+        return self.d_loss_fn.discriminator_loss(real_logits, fake_logits)
+
+    def generator_loss(self, fake_logits):
+        return self.g_loss_fn.generator_loss(fake_logits)
+
+    def penalty(self, real, fake, real_labels, fake_labels):
+        if self.d_penalty is None:
+            return tf.constant(0.0)
+        return self.d_penalty(lambda x: self.discriminate(x, real_labels, training=True),
+                              real, fake, self.seed_generator)
+
+    # ------------------------------------------------------------- training
+    def discriminator_step(self, real, labels, batch_size):
+        fake_labels = self.sample_fake_labels(labels, batch_size)
+        latents = self.sample_latents(batch_size)
+        fake = self.generator(self.generator_inputs(latents, fake_labels), training=True)
+        fake = tf.stop_gradient(fake)
+        d_vars = self.discriminator.trainable_variables
+        with tf.GradientTape() as tape:
+            real_logits = self.discriminate(real, labels, training=True)
+            fake_logits = self.discriminate(fake, fake_labels, training=True)
+            d_loss = tf.cast(self.discriminator_loss(real_logits, fake_logits), tf.float32)
+            penalty = tf.cast(self.penalty(real, fake, labels, fake_labels), tf.float32)
+            total = self.d_optimizer.scale_loss(d_loss + penalty)
+        grads = tape.gradient(total, d_vars)
+        self.d_optimizer.apply_gradients(zip(grads, d_vars))
+        return d_loss, penalty
+
+    def generator_step(self, real, labels, batch_size):
+        fake_labels = self.sample_fake_labels(labels, batch_size)
+        latents = self.sample_latents(batch_size)
+        g_vars = self.generator.trainable_variables
+        with tf.GradientTape() as tape:
+            fake = self.generator(self.generator_inputs(latents, fake_labels), training=True)
+            fake_logits = self.discriminate(fake, fake_labels, training=True)
+            g_loss = tf.cast(self.generator_loss(fake_logits), tf.float32)
+            scaled = self.g_optimizer.scale_loss(g_loss)
+        grads = tape.gradient(scaled, g_vars)
+        self.g_optimizer.apply_gradients(zip(grads, g_vars))
+        return g_loss
+
+    def train_step(self, data):
+        real, labels = self.unpack(data)
+        batch_size = tf.shape(real)[0]
+        for _ in range(self.d_steps):
+            d_loss, penalty = self.discriminator_step(real, labels, batch_size)
+        g_loss = self.generator_step(real, labels, batch_size)
+        self.update_ema()
+        # Losses are scaled by 1/replicas for the gradient sum; log the unscaled value.
+        replicas = float(replica_count())
+        self.d_loss_tracker.update_state(d_loss * replicas)
+        self.g_loss_tracker.update_state(g_loss * replicas)
+        self.penalty_tracker.update_state(penalty * replicas)
+        return self.training_logs()
+
+    def training_logs(self):
+        if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+            # Keras reduces MultiWorkerMirroredStrategy outputs on axis 0 (tensorflow#72388).
+            return {m.name: tf.reshape(m.result(), (1,)) for m in self.metrics}
+        return {m.name: m.result() for m in self.metrics}
+
+    def test_step(self, data):
+        real, labels = self.unpack(data)
+        batch_size = tf.shape(real)[0]
+        fake_labels = self.sample_fake_labels(labels, batch_size)
+        fake = self.generator(self.generator_inputs(self.sample_latents(batch_size), fake_labels))
+        real_logits = self.discriminate(real, labels)
+        fake_logits = self.discriminate(fake, fake_labels)
+        replicas = float(replica_count())
+        self.d_loss_tracker.update_state(self.discriminator_loss(real_logits, fake_logits) * replicas)
+        self.g_loss_tracker.update_state(self.generator_loss(fake_logits) * replicas)
+        return self.training_logs()
+
+    @property
+    def metrics(self):
+        trackers = [self.d_loss_tracker, self.g_loss_tracker]
+        if getattr(self, "d_penalty", None) is not None:
+            trackers.append(self.penalty_tracker)
+        return trackers + list(self.extra_trackers())
+
+    def extra_trackers(self):
+        return []
+
+    def update_ema(self):
+        if self.ema_generator is None:
+            return
+        step = tf.cast(self.g_optimizer.iterations, tf.float32)
+        # Warm-up: early on the average follows the generator closely.
+        decay = tf.minimum(tf.constant(self.ema_decay, tf.float32), (1.0 + step) / (10.0 + step))
+
+        def assign_all(strategy=None):
+            for ema_var, var in zip(self.ema_generator.weights, self.generator.weights):
+                value = var.value if hasattr(var, "value") else var
+                if var.trainable:
+                    new = decay * ema_var.value + (1.0 - decay) * value
+                else:
+                    new = value
+                if strategy is None:
+                    ema_var.assign(new)
+                else:
+                    strategy.extended.update(ema_var.value, lambda v, n: v.assign(n), args=(new,))
+
+        ctx = tf.distribute.get_replica_context()
+        if ctx is not None and ctx.num_replicas_in_sync > 1:
+            ctx.merge_call(lambda strategy: assign_all(strategy))
+        else:
+            assign_all()
+
+    # ------------------------------------------------------------ generation
+    def make_latents(self, num_images: int, seed=None, truncation: float | None = None):
+        """Standard normal latents from NumPy's PCG64 (platform-independent).
+
+        With `truncation=t`, values with |z| > t are resampled (the truncation trick).
+        """
+        if int(num_images) < 1:
+            raise ValueError(f"num_images must be >= 1. Received: {num_images}")
+        rng = np.random.default_rng(seed)
+        latents = rng.standard_normal((int(num_images), self.latent_dim)).astype(np.float32)
+        if truncation is not None:
+            if truncation <= 0:
+                raise ValueError(f"truncation must be > 0. Received: {truncation}")
+            outside = np.abs(latents) > truncation
+            while outside.any():
+                latents[outside] = rng.standard_normal(int(outside.sum())).astype(np.float32)
+                outside = np.abs(latents) > truncation
+        return latents
+
+    def check_latents(self, latents):
+        latents = np.asarray(latents)
+        if latents.ndim != 2 or latents.shape[1] != self.latent_dim:
+            raise ValueError(
+                f"Expected latents of shape (N, {self.latent_dim}). Received: shape={latents.shape}"
+            )
+        if not np.issubdtype(latents.dtype, np.floating):
+            raise TypeError(f"Latents must be floating point. Received: dtype={latents.dtype}")
+        return latents.astype(np.float32)
+
+    def prepare_labels(self, labels, num_images):
+        if labels is not None:
+            raise ValueError(
+                f"{type(self).__name__} is unconditional and takes no labels. Received: labels"
+            )
+        return None
+
+    def _generator_function(self):
+        if self._generate_function is None:
+            generator = self.sampling_generator
+
+            @tf.function(reduce_retracing=True)
+            def run(inputs):
+                return generator(inputs, training=False)
+
+            self._generate_function = run
+        return self._generate_function
+
+    def generate(self, num_or_latents=16, labels=None, *, seed=None, truncation=None,
+                 batch_size: int = 256, output="uint8") -> np.ndarray:
+        """Generates images, from the EMA generator when there is one.
+
+        Args:
+            num_or_latents: a number of images, or latents of shape `(N, latent_dim)`.
+            labels: class ids for conditional models (an int, or one per image).
+            seed: seed for the latents when a number is given; same seed, same images.
+            truncation: resample latent values beyond this magnitude.
+            batch_size: images per generator call.
+            output: "uint8" (NHWC in [0, 255]) or "float" (NHWC in [-1, 1]).
+
+        Example:
+        >>> images = gan.generate(16, seed=0)   # doctest: +SKIP
+        >>> images.shape, images.dtype          # doctest: +SKIP
+        ((16, 28, 28, 1), dtype('uint8'))
+        """
+        if isinstance(num_or_latents, (int, np.integer)):
+            latents = self.make_latents(num_or_latents, seed, truncation)
+        else:
+            latents = self.check_latents(num_or_latents)
+        labels = self.prepare_labels(labels, len(latents))
+        run = self._generator_function()
+        outputs = []
+        for start in range(0, len(latents), batch_size):
+            z = tf.constant(latents[start:start + batch_size])
+            y = None if labels is None else tf.constant(labels[start:start + batch_size])
+            outputs.append(run(self.generator_inputs(z, y)).numpy())
+        images = np.concatenate(outputs).astype(np.float32)
+        if output == "float":
+            return images
+        if output != "uint8":
+            raise ValueError(f"output must be 'uint8' or 'float'. Received: {output!r}")
+        return to_uint8(images)
+
+    # --------------------------------------------------------- serialization
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "generator": _serialize(self.generator),
+            "discriminator": _serialize(self.discriminator),
+            "latent_dim": self.latent_dim,
+            "d_steps": self.d_steps,
+            "ema_decay": self.ema_decay,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["generator"] = _deserialize(config["generator"])
+        config["discriminator"] = _deserialize(config["discriminator"])
+        return cls(**config)
+
+    def count_params_by_network(self) -> dict:
+        return {"generator": int(self.generator.count_params()),
+                "discriminator": int(self.discriminator.count_params())}

@@ -1,0 +1,66 @@
+"""The vanilla GAN (Goodfellow et al. 2014): fully connected generator and discriminator."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import layers
+
+from kerasgan.models.gan import GAN
+
+SIZES = {
+    "small": {"hidden_units": (256, 512)},
+    "base": {"hidden_units": (256, 512, 1024)},
+}
+
+
+def build_mlp_generator(latent_dim=100, image_shape=(28, 28, 1), hidden_units=(256, 512, 1024),
+                        name="generator") -> keras.Model:
+    """z -> Dense/ReLU blocks -> Dense(tanh) -> image in [-1, 1].
+
+    The paper's generator uses ReLU hidden units and a bounded output; batch norm
+    after each hidden layer is the now-standard stabiliser.
+    """
+    latents = keras.Input((latent_dim,), name="latents")
+    x = latents
+    for units in hidden_units:
+        x = layers.Dense(units)(x)
+        x = layers.BatchNormalization(momentum=0.8)(x)
+        x = layers.ReLU()(x)
+    x = layers.Dense(math.prod(image_shape), activation="tanh")(x)
+    images = layers.Reshape(image_shape, name="images")(x)
+    return keras.Model(latents, images, name=name)
+
+
+def build_mlp_discriminator(image_shape=(28, 28, 1), hidden_units=(1024, 512, 256),
+                            dropout=0.3, name="discriminator") -> keras.Model:
+    """image -> Dense/LeakyReLU/Dropout blocks -> one logit (maxout replaced by LeakyReLU)."""
+    images = keras.Input(image_shape, name="images")
+    x = layers.Flatten()(images)
+    for units in hidden_units:
+        x = layers.Dense(units)(x)
+        x = layers.LeakyReLU(0.2)(x)
+        x = layers.Dropout(dropout)(x)
+    logits = layers.Dense(1, name="logits")(x)
+    return keras.Model(images, logits, name=name)
+
+
+@keras.saving.register_keras_serializable(package="kerasgan")
+class VanillaGAN(GAN):
+    """Goodfellow et al. 2014 with MLP networks.
+
+    Example:
+    >>> gan = VanillaGAN.from_size("small", image_shape=(28, 28, 1))
+    >>> gan.compile()
+    """
+
+    @classmethod
+    def from_size(cls, size="base", *, image_shape=(28, 28, 1), latent_dim=100, **kwargs):
+        """A new, untrained model of a named size ('small' or 'base')."""
+        from kerasgan.models import check_size
+
+        hidden = check_size(SIZES, size)["hidden_units"]
+        generator = build_mlp_generator(latent_dim, tuple(image_shape), hidden)
+        discriminator = build_mlp_discriminator(tuple(image_shape), tuple(reversed(hidden)))
+        return cls(generator, discriminator, **kwargs)

@@ -1,0 +1,222 @@
+"""Reproducible training from a TOML config: `kerasgan train CONFIG --out DIR`.
+
+A config names the data, model, losses, optimizers, schedule, seed and the
+evaluation protocol. The run writes `DIR/preset/`, a zoo-ready checkpoint
+folder, plus `DIR/grids/` (sample grids), `DIR/logs/` (TensorBoard) and
+`DIR/backup/` (resumable state; `--resume` continues from it).
+
+Config example (see `training/configs/` for the zoo's):
+
+    name = "dcgan-fashion-mnist"
+    [model]
+    variant = "dcgan"
+    size = "small"
+    ema_decay = 0.999
+    [data]
+    dataset = "fashion-mnist"
+    batch_size = 128
+    [train]
+    epochs = 10
+    seed = 0
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import platform
+import shlex
+import time
+import tomllib
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+logger = logging.getLogger("kerasgan.training")
+
+DEFAULTS = {
+    "model": {"size": "small", "latent_dim": 100, "d_steps": 1, "ema_decay": None},
+    "data": {"split": "train", "batch_size": 128, "labels": False},
+    "loss": {"d": "non_saturating", "g": "non_saturating", "label_smoothing": 0.0},
+    "optimizer": {"d_learning_rate": 2e-4, "g_learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.999},
+    "penalty": {"kind": None, "weight": 10.0},
+    "train": {"epochs": 1, "steps_per_epoch": None, "seed": 0, "backup_every_steps": 200},
+    "eval": {"metrics": ["fid", "kid", "pr", "cs"], "num_samples": 10000,
+             "reference_split": "test"},
+}
+KNOWN_SECTIONS = set(DEFAULTS) | {"name", "description"}
+
+
+def load_config(path) -> dict:
+    """Reads a TOML config and fills in defaults; unknown sections and keys are errors."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"Training config {path} does not exist.")
+    raw = path.read_bytes()
+    try:
+        user = tomllib.loads(raw.decode())
+    except tomllib.TOMLDecodeError as e:
+        raise ValueError(f"{path} is not valid TOML: {e}") from e
+    from kerasgan.utils import unknown_name_error
+
+    for section in user:
+        if section not in KNOWN_SECTIONS:
+            raise unknown_name_error(f"section in {path}:", section, KNOWN_SECTIONS)
+    config = {"name": user.get("name", path.stem), "description": user.get("description", "")}
+    for section, defaults in DEFAULTS.items():
+        values = dict(defaults)
+        given = user.get(section, {})
+        extra_ok = {"model": {"variant", "num_classes", "image_shape"}, "data": {"dataset"}}
+        for key in given:
+            if key not in defaults and key not in extra_ok.get(section, set()):
+                raise unknown_name_error(f"key in [{section}] of {path}:", key,
+                                         set(defaults) | extra_ok.get(section, set()))
+        values.update(given)
+        config[section] = values
+    for section, key in (("model", "variant"), ("data", "dataset")):
+        if key not in config[section]:
+            raise ValueError(f"{path}: [{section}] needs a '{key}'.")
+    config["config_sha256"] = hashlib.sha256(raw).hexdigest()
+    config["config_path"] = str(path)
+    return config
+
+
+def build_dataset(data_cfg: dict, *, global_batch_size: int, seed: int, split=None,
+                  shuffle=True):
+    from kerasgan import data
+
+    loaders = {"fashion-mnist": data.fashion_mnist, "mnist": data.mnist}
+    name = data_cfg["dataset"]
+    if name in loaders:
+        return loaders[name](split or data_cfg["split"], batch_size=global_batch_size,
+                             labels=data_cfg["labels"], shuffle=shuffle, seed=seed)
+    if Path(name).is_dir():
+        return data.image_folder(name, batch_size=global_batch_size, labels=data_cfg["labels"],
+                                 seed=seed, image_size=data_cfg.get("image_size", 28))
+    from kerasgan.utils import unknown_name_error
+
+    raise unknown_name_error("dataset", name, loaders)
+
+
+def build_gan(config: dict):
+    from kerasgan import losses, models, penalties
+
+    m = config["model"]
+    kwargs = {"latent_dim": m["latent_dim"], "d_steps": m["d_steps"],
+              "ema_decay": m["ema_decay"], "seed": config["train"]["seed"]}
+    if "image_shape" in m:
+        kwargs["image_shape"] = tuple(m["image_shape"])
+    if "num_classes" in m:
+        kwargs["num_classes"] = m["num_classes"]
+    gan = models.create(m["variant"], m["size"], **kwargs)
+    o, loss_cfg, pen = config["optimizer"], config["loss"], config["penalty"]
+    d_loss = losses.get(loss_cfg["d"])
+    if loss_cfg["label_smoothing"]:
+        d_loss = type(d_loss)(label_smoothing=loss_cfg["label_smoothing"])
+    penalty = None
+    if pen["kind"] == "gradient_penalty":
+        penalty = penalties.GradientPenalty(pen["weight"])
+    elif pen["kind"] == "r1":
+        penalty = penalties.R1Penalty(pen["weight"])
+    elif pen["kind"] is not None:
+        raise ValueError(f"Unknown penalty kind {pen['kind']!r}: use 'gradient_penalty' or 'r1'.")
+    gan.compile(
+        d_optimizer=keras.optimizers.Adam(o["d_learning_rate"], beta_1=o["beta_1"], beta_2=o["beta_2"]),
+        g_optimizer=keras.optimizers.Adam(o["g_learning_rate"], beta_1=o["beta_1"], beta_2=o["beta_2"]),
+        d_loss=d_loss, g_loss=losses.get(loss_cfg["g"]), d_penalty=penalty,
+    )
+    return gan
+
+
+def hardware_description() -> str:
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        names = [tf.config.experimental.get_device_details(g).get("device_name", "GPU") for g in gpus]
+        return f"{len(gpus)}x {names[0]}"
+    return f"CPU ({os.cpu_count()} cores, {platform.processor() or platform.machine()})"
+
+
+def train(config_path, out_dir, *, strategy: str = "auto", resume: bool = False,
+          epochs: int | None = None, steps_per_epoch: int | None = None, evaluate: bool = True,
+          num_eval_samples: int | None = None, verbose: int | str = "auto",
+          overwrite: bool = False) -> Path:
+    """Trains from a config and writes `out_dir/preset`. Returns the preset path."""
+    from kerasgan.callbacks import SampleGrid
+    from kerasgan.distribute import get_strategy
+    from kerasgan.zoo.preset import save_to_preset
+
+    config = load_config(config_path)
+    out_dir = Path(out_dir)
+    backup_dir = out_dir / "backup"
+    if out_dir.exists() and any(out_dir.iterdir()) and not resume and not overwrite:
+        raise FileExistsError(
+            f"{out_dir} is not empty. Pass --resume to continue that run, or --overwrite."
+        )
+    t = config["train"]
+    if epochs is not None:
+        t["epochs"] = epochs
+    if steps_per_epoch is not None:
+        t["steps_per_epoch"] = steps_per_epoch
+    keras.utils.set_random_seed(t["seed"])
+    strat = get_strategy(strategy)
+    global_batch = config["data"]["batch_size"]
+    dataset = build_dataset(config["data"], global_batch_size=global_batch, seed=t["seed"])
+    with strat.scope():
+        gan = build_gan(config)
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(backup_dir), save_freq=t["backup_every_steps"],
+                                         delete_checkpoint=False),
+        keras.callbacks.TerminateOnNaN(),
+        SampleGrid(out_dir / "grids", log_dir=out_dir / "logs"),
+        keras.callbacks.TensorBoard(str(out_dir / "logs"), update_freq=50),
+        keras.callbacks.CSVLogger(str(out_dir / "history.csv"), append=True),
+    ]
+    start = time.time()
+    history = gan.fit(dataset, epochs=t["epochs"], steps_per_epoch=t["steps_per_epoch"],
+                      callbacks=callbacks, verbose=verbose)
+    wall = time.time() - start
+    losses = {k: [float(np.ravel(v)[0]) for v in vals] for k, vals in history.history.items()}
+    if any(not np.isfinite(v[-1]) for v in losses.values() if v):
+        raise FloatingPointError(
+            f"Training diverged (non-finite loss: {losses}). The last good state is in {backup_dir}."
+        )
+    steps = int(gan.g_optimizer.iterations.numpy())
+    command = "kerasgan train " + " ".join(shlex.quote(a) for a in
+                                           [str(config_path), "--out", str(out_dir)])
+    metadata = {
+        "name": config["name"],
+        "variant": config["model"]["variant"],
+        "description": config["description"],
+        "data": {"dataset": config["data"]["dataset"], "split": config["data"]["split"],
+                 "labels": config["data"]["labels"]},
+        "training": {"steps": steps, "epochs": t["epochs"], "batch_size": global_batch,
+                     "wall_time_s": round(wall, 1), "hardware": hardware_description(),
+                     "strategy": type(strat).__name__, "command": command,
+                     "final_losses": {k: v[-1] for k, v in losses.items() if v}},
+        "config": {k: v for k, v in config.items() if k not in ("config_path",)},
+        "config_sha256": config["config_sha256"],
+        "evaluation_command": f"kerasgan evaluate {out_dir / 'preset'}",
+    }
+    preset = save_to_preset(gan, out_dir / "preset", metadata=metadata, overwrite=True)
+    (out_dir / "train_summary.json").write_text(json.dumps(metadata, indent=2))
+    if evaluate:
+        from kerasgan.metrics import evaluate_preset
+
+        evaluate_preset(preset, metrics=config["eval"]["metrics"],
+                        num_samples=num_eval_samples or config["eval"]["num_samples"],
+                        reference_split=config["eval"]["reference_split"], write=True)
+    return preset
+
+
+def main_train(args) -> int:
+    preset = train(args.config, args.out, strategy=args.strategy, resume=args.resume,
+                   epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
+                   evaluate=not args.no_eval, num_eval_samples=args.num_eval_samples,
+                   overwrite=args.overwrite)
+    print(f"Wrote {preset}")
+    return 0
+

@@ -1,0 +1,90 @@
+"""Model cards (README.md with Hugging Face YAML front matter) from preset metadata."""
+
+from __future__ import annotations
+
+import json
+
+DATASET_IDS = {"fashion-mnist": "zalando-datasets/fashion_mnist", "mnist": "ylecun/mnist"}
+
+
+def _metrics_table(metrics: dict) -> str:
+    if not metrics:
+        return "_Not evaluated yet._\n"
+    protocol = metrics.get("protocol", {})
+    rows = ["| metric | value |", "|---|---|"]
+    for key, value in metrics.items():
+        if key == "protocol":
+            continue
+        rows.append(f"| `{key}` | {value:.4g} |" if isinstance(value, (int, float))
+                    else f"| `{key}` | {value} |")
+    text = "\n".join(rows) + "\n"
+    if protocol:
+        text += "\nProtocol: " + ", ".join(f"{k} = {v}" for k, v in protocol.items()) + "\n"
+    return text
+
+
+def render_card(meta: dict) -> str:
+    name = meta.get("name", "model")
+    dataset = meta.get("data", {}).get("dataset", "unknown")
+    training = meta.get("training", {})
+    tags = ["gan", "kerasgan", meta.get("variant", meta.get("class_name", "gan")).lower(),
+            "image-generation"]
+    front = [
+        "---",
+        "library_name: keras",
+        "license: apache-2.0",
+        "tags:",
+        *[f"- {t}" for t in tags],
+        "datasets:",
+        f"- {DATASET_IDS.get(dataset, dataset)}",
+        "pipeline_tag: unconditional-image-generation",
+        "---",
+    ]
+    conditional = meta.get("task") == "conditional"
+    usage = ("gan.generate(16, labels=7, seed=0)  # class 7" if conditional
+             else "gan.generate(16, seed=0)")
+    lines = [
+        f"# {name}",
+        "",
+        f"A {meta.get('class_name', 'GAN')} ({meta.get('task', 'unconditional')}) trained with "
+        f"[kerasgan](https://github.com/kerasgan/kerasgan) on **{dataset}** "
+        f"({meta.get('data', {}).get('split', '?')} split), "
+        f"images of shape {tuple(meta.get('image_shape', []))}.",
+        "",
+        "![samples](samples.png)",
+        "",
+        "## Use",
+        "```python",
+        "import kerasgan",
+        f'gan = kerasgan.load("{name}")',
+        f"images = {usage}  # uint8, NHWC",
+        "```",
+        "",
+        "## Training",
+        f"- Data: {json.dumps(meta.get('data', {}))}",
+        f"- Steps: {training.get('steps', '?')} ({training.get('epochs', '?')} epochs, "
+        f"batch {training.get('batch_size', '?')})",
+        f"- Wall time: {training.get('wall_time_s', '?')} s on {training.get('hardware', '?')}",
+        f"- Parameters: {json.dumps(meta.get('parameters', {}))}",
+        f"- Config hash (sha256): `{meta.get('config_sha256', '?')}`",
+        f"- Command: `{training.get('command', '?')}`",
+        "",
+        "## Metrics (held-out data)",
+        _metrics_table(meta.get("metrics", {})),
+        f"Reproduce: `{meta.get('evaluation_command', '?')}`",
+        "",
+        "The FID/KID/precision-recall features come from a classifier kerasgan trained on the "
+        "dataset, not from InceptionV3: the numbers compare models within kerasgan only, "
+        "and are not comparable with published Inception FIDs.",
+        "",
+        "## Intended use and limitations",
+        "Research, teaching and a starting point for fine-tuning on small grayscale datasets. "
+        "Low resolution; samples show typical GAN artefacts; not for any decision about people.",
+        "",
+        "## Serving",
+        "See `kerasgan export`: SavedModel `serving_default(latents: float32[None, latent_dim])`"
+        + (", `labels: int32[None]`" if conditional else "")
+        + ", returning uint8 NHWC images.",
+        "",
+    ]
+    return "\n".join(front + [""] + lines)

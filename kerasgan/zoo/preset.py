@@ -1,0 +1,179 @@
+"""The checkpoint ("preset") folder format: write one atomically, read one safely.
+
+A preset folder holds `config.json`, `metadata.json`, `generator.weights.h5`,
+`discriminator.weights.h5`, `golden.npz`, `samples.png` and a `README.md`
+model card. `metadata.json["files"]` lists the sha256 of every file that is
+loaded, so a copy can be verified without the registry.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from kerasgan.utils import atomic_directory, image_grid, save_image, sha256_file
+
+CONFIG_FILE = "config.json"
+METADATA_FILE = "metadata.json"
+GENERATOR_WEIGHTS = "generator.weights.h5"
+DISCRIMINATOR_WEIGHTS = "discriminator.weights.h5"
+GOLDEN_FILE = "golden.npz"
+SAMPLES_FILE = "samples.png"
+CARD_FILE = "README.md"
+REQUIRED_FILES = (CONFIG_FILE, METADATA_FILE, GENERATOR_WEIGHTS)
+#: Files whose bytes are loaded, and so verified.
+VERIFIED_FILES = (CONFIG_FILE, GENERATOR_WEIGHTS, DISCRIMINATOR_WEIGHTS, GOLDEN_FILE)
+GOLDEN_SEED = 1234
+GOLDEN_COUNT = 8
+
+
+class PresetError(ValueError):
+    """A checkpoint folder is incomplete, corrupt, or does not match its pinned hashes."""
+
+
+def environment_versions() -> dict:
+    import tensorflow as tf
+
+    import kerasgan
+
+    return {"kerasgan": kerasgan.__version__, "keras": keras.__version__,
+            "tensorflow": tf.__version__, "numpy": np.__version__,
+            "python": platform.python_version()}
+
+
+def golden_outputs(gan) -> dict:
+    latents = gan.make_latents(GOLDEN_COUNT, seed=GOLDEN_SEED)
+    labels = gan.prepare_labels(None, GOLDEN_COUNT) if gan.task == "conditional" else None
+    outputs = gan.generate(latents, labels, output="float")
+    golden = {"latents": latents, "images_float": outputs,
+              "images_uint8": gan.generate(latents, labels)}
+    if labels is not None:
+        golden["labels"] = labels
+    return golden
+
+
+def save_to_preset(gan, path, *, metadata: dict | None = None, card: str | None = None,
+                   overwrite: bool = False, samples_seed: int = 0) -> Path:
+    """Writes `gan` as a zoo checkpoint folder, atomically (temp dir, then rename).
+
+    The generator weights are the EMA weights when the model keeps an EMA.
+
+    Example:
+    >>> gan.save_to_preset("zoo/my-dcgan")   # doctest: +SKIP
+    """
+    path = Path(path)
+    with atomic_directory(path, overwrite=overwrite) as tmp:
+        (tmp / CONFIG_FILE).write_text(json.dumps(keras.saving.serialize_keras_object(gan),
+                                                  indent=2, sort_keys=True))
+        gan.sampling_generator.save_weights(tmp / GENERATOR_WEIGHTS)
+        gan.discriminator.save_weights(tmp / DISCRIMINATOR_WEIGHTS)
+        golden = golden_outputs(gan)
+        with open(tmp / GOLDEN_FILE, "wb") as f:
+            np.savez(f, **golden)
+        labels = gan.prepare_labels(None, 64) if gan.task == "conditional" else None
+        grid = image_grid(gan.generate(64, labels, seed=samples_seed), cols=8)
+        save_image(tmp / SAMPLES_FILE, grid, upscale=2)
+        meta = dict(metadata or {})
+        meta.setdefault("name", path.name)
+        meta["class_name"] = type(gan).__name__
+        meta["task"] = gan.task
+        meta["image_shape"] = list(gan.image_shape)
+        meta["latent_dim"] = gan.latent_dim
+        if getattr(gan, "num_classes", None):
+            meta["num_classes"] = gan.num_classes
+        meta["parameters"] = gan.count_params_by_network()
+        meta["versions"] = environment_versions()
+        meta["golden"] = {"seed": GOLDEN_SEED, "count": GOLDEN_COUNT}
+        meta["files"] = {name: sha256_file(tmp / name) for name in VERIFIED_FILES}
+        (tmp / METADATA_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True))
+        if card is None:
+            from kerasgan.zoo.card import render_card
+
+            card = render_card(meta)
+        (tmp / CARD_FILE).write_text(card)
+    return path
+
+
+def read_metadata(path) -> dict:
+    file = Path(path) / METADATA_FILE
+    try:
+        return json.loads(file.read_text())
+    except json.JSONDecodeError as e:
+        raise PresetError(f"{file} is not valid JSON: {e}") from e
+
+
+def verify_files(path, expected: dict[str, str], *, source: str) -> None:
+    """Checks every file's sha256 before anything is loaded."""
+    path = Path(path)
+    for name, digest in expected.items():
+        file = path / name
+        if not file.is_file():
+            raise PresetError(f"Checkpoint {path} is missing {name} (expected by {source}).")
+        actual = sha256_file(file)
+        if actual != digest:
+            raise PresetError(
+                f"sha256 mismatch for {file}: expected {digest} ({source}), got {actual}. "
+                "The file is corrupt, truncated or was modified; nothing was loaded. "
+                "Delete it (or the HF cache entry) and download it again."
+            )
+
+
+def load_from_preset(path, *, with_discriminator: bool = False, compile: bool = True,
+                     expected_hashes: dict | None = None):
+    """Builds a GAN from a preset folder, verifying sha256 first.
+
+    `expected_hashes` (from the registry) take precedence over the folder's own
+    `metadata.json` manifest.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise PresetError(f"Checkpoint folder {path} does not exist.")
+    missing = [name for name in REQUIRED_FILES if not (path / name).is_file()]
+    if with_discriminator and not (path / DISCRIMINATOR_WEIGHTS).is_file():
+        missing.append(DISCRIMINATOR_WEIGHTS)
+    if missing:
+        raise PresetError(
+            f"Checkpoint folder {path} is missing {', '.join(missing)}. A kerasgan checkpoint "
+            f"holds {', '.join(REQUIRED_FILES)} (+ {DISCRIMINATOR_WEIGHTS} for fine-tuning)."
+        )
+    metadata = read_metadata(path)
+    if expected_hashes is not None:
+        verify_files(path, {k: v for k, v in expected_hashes.items() if k in VERIFIED_FILES
+                            and (k != DISCRIMINATOR_WEIGHTS or with_discriminator)},
+                     source="the kerasgan registry")
+    elif "files" in metadata:
+        verify_files(path, {k: v for k, v in metadata["files"].items()
+                            if k != DISCRIMINATOR_WEIGHTS or with_discriminator},
+                     source=f"{METADATA_FILE}")
+    config_text = (path / CONFIG_FILE).read_text()
+    try:
+        config = json.loads(config_text)
+    except json.JSONDecodeError as e:
+        raise PresetError(f"{path / CONFIG_FILE} is not valid JSON: {e}") from e
+    import kerasgan.models  # noqa: F401  (registers the classes)
+
+    try:
+        gan = keras.saving.deserialize_keras_object(config, safe_mode=True)
+    except (TypeError, ValueError) as e:
+        name = config.get("registered_name") or config.get("class_name")
+        from kerasgan.models import VARIANTS
+
+        known = ", ".join(f"kerasgan>{cls.__name__}" for cls in VARIANTS.values())
+        raise PresetError(
+            f"{path / CONFIG_FILE} names a class that can't be built: '{name}'. "
+            f"Known classes: {known}. Is kerasgan older than the checkpoint? ({e})"
+        ) from e
+    gan.generator.load_weights(path / GENERATOR_WEIGHTS)
+    if gan.ema_generator is not None:
+        gan.ema_generator.set_weights(gan.generator.get_weights())
+    if with_discriminator:
+        gan.discriminator.load_weights(path / DISCRIMINATOR_WEIGHTS)
+    if compile:
+        gan.compile()
+    gan.preset_path = str(path)
+    gan.preset_metadata = metadata
+    return gan

