@@ -18,7 +18,10 @@ import warnings  # noqa: E402
 warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed, but will be ignored")
 
 from kerasgan import callbacks, data, losses, models, penalties, utils  # noqa: E402
+from kerasgan import zoo  # noqa: E402
 from kerasgan.models import GAN, ConditionalGAN, DCGAN, VanillaGAN  # noqa: E402
+from kerasgan.zoo import list_models, load, model_info  # noqa: E402
 
 __all__ = ["GAN", "VanillaGAN", "DCGAN", "ConditionalGAN", "callbacks", "data", "losses",
-           "models", "penalties", "utils", "__version__"]
+           "models", "penalties", "utils", "zoo", "load", "list_models", "model_info",
+           "__version__"]

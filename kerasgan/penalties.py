@@ -1,8 +1,9 @@
 """Discriminator regularisers, scaled per global batch so they are right under `tf.distribute`.
 
-A penalty is called as `penalty(discriminate, real, fake, seed_generator)`, where
+A penalty is called as `penalty(discriminate, real, fake, sample_uniform)`, where
 `discriminate(images)` returns the discriminator's logits (conditioning, if any,
-is already bound). It always runs in float32, even under mixed precision.
+is already bound) and `sample_uniform(batch_size, shape)` draws replica-aware
+uniform noise (`GAN.sample_uniform`). It always runs in float32, even under mixed precision.
 
 Example:
 >>> gan.compile(d_penalty=GradientPenalty(weight=10.0))  # doctest: +SKIP
@@ -52,11 +53,10 @@ class GradientPenalty(Penalty):
         self.weight = float(weight)
         self.target = float(target)
 
-    def __call__(self, discriminate, real, fake, seed_generator):
+    def __call__(self, discriminate, real, fake, sample_uniform):
         real = tf.cast(real, tf.float32)
         fake = tf.cast(fake, tf.float32)
-        alpha_shape = tf.concat([tf.shape(real)[:1], tf.ones(tf.rank(real) - 1, tf.int32)], 0)
-        alpha = keras.random.uniform(alpha_shape, seed=seed_generator)
+        alpha = sample_uniform(tf.shape(real)[0], [1] * (len(real.shape) - 1))
         interpolates = real + alpha * (fake - real)
         norms = tf.sqrt(_squared_grad_norm(discriminate, interpolates) + 1e-12)
         return self.weight * mean_over_global_batch(tf.square(norms - self.target))
@@ -72,5 +72,5 @@ class R1Penalty(Penalty):
     def __init__(self, weight: float = 10.0):
         self.weight = float(weight)
 
-    def __call__(self, discriminate, real, fake, seed_generator):
+    def __call__(self, discriminate, real, fake, sample_uniform):
         return 0.5 * self.weight * mean_over_global_batch(_squared_grad_norm(discriminate, real))

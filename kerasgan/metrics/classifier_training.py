@@ -49,11 +49,13 @@ def train_classifier(config_path, out_dir, *, overwrite: bool = False, verbose="
     model = build_feature_classifier(x_train.shape[1:], int(y_train.max()) + 1,
                                      config["feature_dim"])
     shift = config["augment_translation"]
-    augment = keras.Sequential([keras.layers.RandomTranslation(shift, shift, fill_mode="constant",
-                                                               fill_value=-1.0)])
     train_ds = (tf.data.Dataset.from_tensor_slices((scale(x_train), y_train))
-                .shuffle(len(x_train), seed=config["seed"]).batch(config["batch_size"])
-                .map(lambda x, y: (augment(x, training=True), y)).prefetch(tf.data.AUTOTUNE))
+                .shuffle(len(x_train), seed=config["seed"]).batch(config["batch_size"]))
+    if shift:
+        augment = keras.layers.RandomTranslation(shift, shift, fill_mode="constant",
+                                                 fill_value=-1.0)
+        train_ds = train_ds.map(lambda x, y: (augment(x, training=True), y))
+    train_ds = train_ds.prefetch(tf.data.AUTOTUNE)
     steps = config["epochs"] * int(np.ceil(len(x_train) / config["batch_size"]))
     model.compile(optimizer=keras.optimizers.Adam(
                       keras.optimizers.schedules.CosineDecay(config["learning_rate"], steps)),

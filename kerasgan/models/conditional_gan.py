@@ -31,7 +31,7 @@ def build_conditional_generator(latent_dim=100, num_classes=10, image_shape=(28,
     elif architecture == "mlp":
         for units in hidden_units:
             x = layers.Dense(units)(x)
-            x = layers.BatchNormalization(momentum=0.8)(x)
+            x = layers.BatchNormalization(momentum=0.8, synchronized=True)(x)
             x = layers.ReLU()(x)
         x = layers.Dense(int(np.prod(image_shape)), activation="tanh", dtype="float32")(x)
         images = layers.Reshape(tuple(image_shape), name="images")(x)

@@ -37,13 +37,13 @@ def dcgan_generator_body(x, image_shape, base_filters, kernel_size=5):
     start, steps = upsampling_plan(height)
     top_filters = base_filters * 2 ** (steps - 1)
     x = layers.Dense(start * start * top_filters * 2, use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
+    x = layers.BatchNormalization(synchronized=True)(x)
     x = layers.ReLU()(x)
     x = layers.Reshape((start, start, top_filters * 2))(x)
     for i in range(steps - 1):
         x = layers.Conv2DTranspose(top_filters // 2 ** i, kernel_size, strides=2, padding="same",
                                    use_bias=False)(x)
-        x = layers.BatchNormalization()(x)
+        x = layers.BatchNormalization(synchronized=True)(x)
         x = layers.ReLU()(x)
     x = layers.Conv2DTranspose(channels, kernel_size, strides=2, padding="same")(x)
     return layers.Activation("tanh", dtype="float32", name="images")(x)
@@ -56,7 +56,7 @@ def dcgan_discriminator_body(x, image_shape, base_filters, kernel_size=5):
         x = layers.Conv2D(base_filters * 2 ** i, kernel_size, strides=2, padding="same",
                           use_bias=i == 0)(x)
         if i > 0:
-            x = layers.BatchNormalization()(x)
+            x = layers.BatchNormalization(synchronized=True)(x)
         x = layers.LeakyReLU(0.2)(x)
     return layers.Flatten()(x)
 

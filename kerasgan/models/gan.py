@@ -174,8 +174,26 @@ class GAN(keras.Model):
             images, labels = data, None
         return images, labels
 
+    def _replica_slice(self, draw, batch_size, shape):
+        """Draws noise for the *global* batch from one stateless seed and keeps this
+        replica's rows: every replica gets different noise, and N replicas draw exactly
+        what one device would for the same global batch."""
+        ctx = tf.distribute.get_replica_context()
+        replicas = ctx.num_replicas_in_sync if ctx is not None else 1
+        seed = tf.cast(self.seed_generator.next(), tf.int32)
+        noise = draw(tf.concat([[batch_size * replicas], shape], 0), seed=seed)
+        if replicas == 1:
+            return noise
+        start = tf.cast(ctx.replica_id_in_sync_group, tf.int32) * batch_size
+        return noise[start:start + batch_size]
+
     def sample_latents(self, batch_size):
-        return keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+        return self._replica_slice(tf.random.stateless_normal, batch_size, [self.latent_dim])
+
+    def sample_uniform(self, batch_size, shape):
+        """Uniform [0, 1) noise of shape `(batch_size, *shape)`, replica-aware like the latents."""
+        return self._replica_slice(tf.random.stateless_uniform, batch_size,
+                                   tf.constant(shape, tf.int32))
 
     def sample_fake_labels(self, real_labels, batch_size):
         return None
@@ -196,7 +214,7 @@ class GAN(keras.Model):
         if self.d_penalty is None:
             return tf.constant(0.0)
         return self.d_penalty(lambda x: self.discriminate(x, real_labels, training=True),
-                              real, fake, self.seed_generator)
+                              real, fake, self.sample_uniform)
 
     # ------------------------------------------------------------- training
     def discriminator_step(self, real, labels, batch_size):

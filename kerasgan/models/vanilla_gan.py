@@ -26,7 +26,7 @@ def build_mlp_generator(latent_dim=100, image_shape=(28, 28, 1), hidden_units=(2
     x = latents
     for units in hidden_units:
         x = layers.Dense(units)(x)
-        x = layers.BatchNormalization(momentum=0.8)(x)
+        x = layers.BatchNormalization(momentum=0.8, synchronized=True)(x)
         x = layers.ReLU()(x)
     x = layers.Dense(math.prod(image_shape), activation="tanh")(x)
     images = layers.Reshape(image_shape, name="images")(x)

@@ -1,0 +1,160 @@
+import numpy as np
+import pytest
+
+import kerasgan
+from kerasgan import metrics
+from kerasgan.metrics import distances
+
+
+@pytest.fixture(scope="module")
+def fashion_extractor():
+    return metrics.load_feature_extractor("fashion-mnist")
+
+
+@pytest.fixture(scope="module")
+def fashion_sets(fashion_extractor):
+    """Features of 2,000 real test images, 2,000 real train images, and degraded sets."""
+    from scipy.ndimage import zoom
+
+    train, train_labels = kerasgan.data.load_fashion_mnist("train")
+    test, test_labels = kerasgan.data.load_fashion_mnist("test")
+    rng = np.random.default_rng(0)
+    train_idx = rng.choice(len(train), 2000, replace=False)
+    test_idx = rng.choice(len(test), 2000, replace=False)
+    real_test, real_train = test[test_idx], train[train_idx]
+    # 2x blur: downsample by 2 and back up.
+    small = zoom(real_test.astype(np.float32), (1, 0.5, 0.5, 1), order=1)
+    blurred = np.clip(zoom(small, (1, 2, 2, 1), order=1), 0, 255).astype(np.uint8)
+    noise = rng.integers(0, 256, real_test.shape, dtype=np.uint8)
+    one_class = train[train_labels == 7][:2000]   # "mode collapse": sneakers only
+    return {"test": real_test, "train": real_train, "blurred": blurred, "noise": noise,
+            "one_class": one_class}
+
+
+def _fid(sets, extractor, a, b):
+    return distances.fid_from_features(extractor.features(sets[a]), extractor.features(sets[b]))
+
+
+def test_shipped_classifier_is_accurate():
+    info = kerasgan.zoo.classifier_registry()["classifier-fashion-mnist"]
+    assert info["test_accuracy"] >= 0.90
+    model, meta = kerasgan.zoo.load_classifier("classifier-fashion-mnist")
+    test, labels = kerasgan.data.load_fashion_mnist("test")
+    logits = model.predict(test[:1000].astype(np.float32) / 127.5 - 1.0, verbose=0)
+    assert (logits.argmax(1) == labels[:1000]).mean() >= 0.88
+    assert meta["extractor_id"] == "kerasgan-fashion-mnist-classifier-v1"
+
+
+def test_sanity_ordering_on_real_data(fashion_sets, fashion_extractor):
+    eid = fashion_extractor.extractor_id
+    results = {name: metrics.compare_image_sets(fashion_sets["train"], fashion_sets[name],
+                                                fashion_extractor, kid_subsets=20,
+                                                progress=False)
+               for name in ("test", "blurred", "noise", "one_class")}
+    fid = {k: v[f"fid[{eid}]"] for k, v in results.items()}
+    kid = {k: v[f"kid[{eid}]"] for k, v in results.items()}
+    recall = {k: v[f"recall[{eid}]"] for k, v in results.items()}
+    precision = {k: v[f"precision[{eid}]"] for k, v in results.items()}
+    # Real vs real is near 0, blur is clearly worse, noise far worse.
+    assert fid["test"] < 0.1 * fid["blurred"], fid
+    assert fid["blurred"] < fid["noise"] and fid["noise"] > 20 * fid["test"], fid
+    assert kid["test"] < 0.1 * kid["blurred"] < kid["noise"], kid
+    assert recall["test"] > 0.6 and precision["test"] > 0.6, (precision, recall)
+    assert precision["noise"] < 0.05, precision
+    # Mode collapse: low recall, worse FID than real data.
+    assert recall["one_class"] < 0.3 * recall["test"], recall
+    assert fid["one_class"] > 10 * fid["test"], fid
+    assert set(results["test"]["protocol"]) >= {"num_real", "num_fake", "extractor"}
+
+
+def test_streaming_fid_equals_one_batch(fashion_sets, fashion_extractor):
+    real = fashion_extractor.features(fashion_sets["test"])
+    fake = fashion_extractor.features(fashion_sets["blurred"])
+    metric = metrics.FrechetDistance(fashion_extractor)
+    for start in range(0, len(real), 300):
+        metric.update_real_features(real[start:start + 300])
+        metric.update_fake_features(fake[start:start + 300])
+    one_batch = distances.fid_from_features(real, fake)
+    np.testing.assert_allclose(metric.result(), one_batch, rtol=1e-6)
+    metric.reset_state()
+    metric.update_state(fashion_sets["test"][:500], fashion_sets["blurred"][:500])
+    assert metric.result() > 0
+
+
+def test_kid_is_unbiased_on_real_subsets(fashion_extractor, fashion_sets):
+    features = fashion_extractor.features(np.concatenate([fashion_sets["test"], fashion_sets["train"]]))
+    rng = np.random.default_rng(1)
+    estimates = []
+    for _ in range(8):
+        perm = rng.permutation(len(features))
+        estimates.append(distances.kid_from_features(features[perm[:1000]], features[perm[1000:2000]],
+                                                     num_subsets=5, subset_size=500)[0])
+    blurred = distances.kid_from_features(features[:1000],
+                                          fashion_extractor.features(fashion_sets["blurred"][:1000]),
+                                          num_subsets=5, subset_size=500)[0]
+    mean = float(np.mean(estimates))
+    # Unbiased: the average straddles 0 (a biased estimator stays strictly positive).
+    assert abs(mean) < 0.02 * blurred, (estimates, blurred)
+    assert min(estimates) < 0 or abs(mean) < 3 * np.std(estimates) / np.sqrt(len(estimates)), estimates
+
+
+def test_frechet_distance_handles_singular_covariance():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(10, 64))          # fewer samples than dimensions -> singular
+    y = rng.normal(size=(10, 64)) + 1.0
+    value = distances.fid_from_features(x, y)
+    assert np.isfinite(value) and value > 0
+    assert distances.fid_from_features(x, x) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_frechet_distance_matches_scipy_sqrtm():
+    from scipy import linalg
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(500, 8)), rng.normal(size=(500, 8)) * 1.5 + 0.3
+    mu1, s1 = distances.feature_statistics(x)
+    mu2, s2 = distances.feature_statistics(y)
+    covmean = linalg.sqrtm(s1 @ s2).real
+    reference = ((mu1 - mu2) ** 2).sum() + np.trace(s1 + s2 - 2 * covmean)
+    np.testing.assert_allclose(distances.frechet_distance(mu1, s1, mu2, s2), reference, rtol=1e-8)
+
+
+def test_classifier_score_bounds():
+    confident_uniform = np.eye(10)[np.arange(1000) % 10]
+    assert distances.classifier_score_from_probabilities(confident_uniform)[0] == pytest.approx(10, rel=1e-6)
+    uninformative = np.full((1000, 10), 0.1)
+    assert distances.classifier_score_from_probabilities(uninformative)[0] == pytest.approx(1.0)
+
+
+def test_evaluate_names_the_extractor(fashion_extractor):
+    gan = kerasgan.models.create("dcgan", "small", latent_dim=16)
+    results = metrics.evaluate(gan, "fashion-mnist", num_samples=200, progress=False)
+    eid = "kerasgan-fashion-mnist-classifier-v1"
+    assert set(results) >= {f"fid[{eid}]", f"kid[{eid}]", f"precision[{eid}]", f"recall[{eid}]",
+                            f"cs[{eid}]", "protocol"}
+    assert results["protocol"]["num_fake"] == 200 and results["protocol"]["reference"] == "fashion-mnist:test"
+    with pytest.raises(ValueError, match="Unknown metric 'fdi'. Did you mean: fid"):
+        metrics.evaluate(gan, "fashion-mnist", num_samples=10, metrics=["fdi"])
+
+
+def test_inception_extractor_shapes_with_random_weights():
+    extractor = metrics.InceptionFeatures(weights=None, image_shape=(28, 28, 1), batch_size=4)
+    feats, probs = extractor.features_and_probabilities(np.zeros((3, 28, 28, 1), np.uint8))
+    assert feats.shape == (3, 2048) and probs.shape == (3, 1000)
+    assert extractor.extractor_id == "inception-v3-untrained"
+
+
+def test_extractor_rejects_wrong_shape(fashion_extractor):
+    with pytest.raises(ValueError, match=r"expects images of shape \(N, 28, 28, 1\). Received: shape=\(2, 32, 32, 3\)"):
+        fashion_extractor.features(np.zeros((2, 32, 32, 3), np.uint8))
+
+
+def test_fid_callback_logs_to_history(fashion_extractor, mnist_small):
+    gan = kerasgan.models.create("dcgan", "small", latent_dim=16)
+    gan.compile()
+    real = kerasgan.data.load_fashion_mnist("test")[0][:200]
+    callback = metrics.FIDCallback(real, fashion_extractor, every_n_epochs=1, num_samples=200)
+    ds = kerasgan.data.from_numpy(mnist_small[0], batch_size=32)
+    history = gan.fit(ds, epochs=2, steps_per_epoch=1, callbacks=[callback], verbose=0)
+    key = "fid[kerasgan-fashion-mnist-classifier-v1]"
+    assert len(history.history[key]) == 2 and all(v > 0 for v in history.history[key])

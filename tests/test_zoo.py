@@ -1,0 +1,227 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import kerasgan
+from gan_test_case import tiny_gan
+from kerasgan import zoo
+from kerasgan.zoo.hub import files_to_push, push, seed_hf_cache
+from kerasgan.zoo.preset import PresetError, save_to_preset
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+REGISTERED = zoo.list_models()
+
+
+@pytest.fixture(scope="module")
+def tiny_preset(tmp_path_factory):
+    gan = tiny_gan("dcgan")
+    path = tmp_path_factory.mktemp("presets") / "tiny-dcgan"
+    save_to_preset(gan, path, metadata={"data": {"dataset": "mnist", "split": "train"}})
+    return path
+
+
+def _assert_reproduces_golden(gan, folder):
+    with np.load(Path(folder) / "golden.npz", allow_pickle=False) as golden:
+        labels = golden["labels"] if "labels" in golden.files else None
+        out = gan.generate(golden["latents"], labels, output="float")
+        np.testing.assert_allclose(out, golden["images_float"], atol=1e-5)
+        np.testing.assert_array_equal(gan.generate(golden["latents"], labels), golden["images_uint8"])
+
+
+def test_preset_layout_and_exact_reload(tiny_preset):
+    names = {p.name for p in tiny_preset.iterdir()}
+    assert {"config.json", "metadata.json", "generator.weights.h5", "discriminator.weights.h5",
+            "README.md", "samples.png", "golden.npz"} <= names
+    card = (tiny_preset / "README.md").read_text()
+    assert card.startswith("---\nlibrary_name: keras\n") and "- kerasgan" in card
+    meta = json.loads((tiny_preset / "metadata.json").read_text())
+    assert meta["versions"]["keras"] and meta["parameters"]["generator"] > 0
+    gan = kerasgan.load(str(tiny_preset), with_discriminator=True)
+    _assert_reproduces_golden(gan, tiny_preset)
+    assert gan.compiled
+    assert not any(p.name.startswith(".") for p in tiny_preset.parent.iterdir())
+
+
+def test_loaded_preset_fine_tunes(tiny_preset, mnist_small):
+    gan = kerasgan.load(str(tiny_preset), with_discriminator=True)
+    ds = kerasgan.data.from_numpy(mnist_small[0], batch_size=32)
+    history = gan.fit(ds, epochs=1, steps_per_epoch=2, verbose=0)
+    assert np.isfinite(history.history["g_loss"][-1])
+
+
+def test_save_to_preset_is_atomic(tmp_path):
+    gan = tiny_gan("dcgan")
+    target = tmp_path / "broken"
+    with pytest.raises(TypeError):
+        save_to_preset(gan, target, metadata={"not_json": object()})
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []
+    save_to_preset(gan, target)
+    with pytest.raises(FileExistsError, match="exists and is not empty.*overwrite"):
+        save_to_preset(gan, target)
+    save_to_preset(gan, target, overwrite=True)
+
+
+def _copy(src, dst):
+    import shutil
+
+    shutil.copytree(src, dst)
+    return dst
+
+
+def test_tampered_and_truncated_weights_are_refused(tiny_preset, tmp_path):
+    flipped = _copy(tiny_preset, tmp_path / "flipped")
+    weights = flipped / "generator.weights.h5"
+    raw = bytearray(weights.read_bytes())
+    raw[len(raw) // 2] ^= 0x01
+    weights.write_bytes(bytes(raw))
+    with pytest.raises(PresetError, match=r"sha256 mismatch for .*generator\.weights\.h5.*nothing was loaded"):
+        kerasgan.load(str(flipped))
+    truncated = _copy(tiny_preset, tmp_path / "truncated")
+    weights = truncated / "generator.weights.h5"
+    weights.write_bytes(weights.read_bytes()[:1000])
+    with pytest.raises(PresetError, match="sha256 mismatch"):
+        kerasgan.load(str(truncated))
+
+
+def test_missing_files_and_unknown_class(tiny_preset, tmp_path):
+    partial = _copy(tiny_preset, tmp_path / "partial")
+    (partial / "generator.weights.h5").unlink()
+    with pytest.raises(PresetError, match="is missing generator.weights.h5"):
+        kerasgan.load(str(partial))
+    alien = _copy(tiny_preset, tmp_path / "alien")
+    config = json.loads((alien / "config.json").read_text())
+    config["registered_name"] = config["class_name"] = "kerasgan>HyperGAN"
+    (alien / "config.json").write_text(json.dumps(config))
+    meta = json.loads((alien / "metadata.json").read_text())
+    meta["files"].pop("config.json")
+    (alien / "metadata.json").write_text(json.dumps(meta))
+    with pytest.raises(PresetError, match="names a class that can't be built: 'kerasgan>HyperGAN'"):
+        kerasgan.load(str(alien))
+
+
+def test_unknown_name_suggests_close_matches():
+    with pytest.raises(ValueError, match="Unknown kerasgan model 'dcgan-fashion-mnst'"):
+        kerasgan.load("dcgan-fashion-mnst")
+    if "dcgan-fashion-mnist" in REGISTERED:
+        with pytest.raises(ValueError, match="Did you mean: dcgan-fashion-mnist"):
+            kerasgan.load("dcgan-fashion-mnst")
+    with pytest.raises(ValueError, match="Unknown kerasgan model"):
+        kerasgan.model_info("nope")
+
+
+def test_list_models_filters():
+    assert zoo.list_models("*") == REGISTERED
+    assert all("fashion" in n for n in zoo.list_models("*fashion*"))
+    assert zoo.list_models("no-such-*") == []
+
+
+@pytest.mark.parametrize("name", REGISTERED)
+def test_registered_model_reproduces_golden(name):
+    gan = kerasgan.load(name, source="mirror")
+    _assert_reproduces_golden(gan, zoo.zoo_mirror() / name)
+    info = zoo.model_info(name)
+    assert len(info["revision"]) == 40 and set(info["files"]) >= {"config.json", "generator.weights.h5"}
+
+
+@pytest.mark.parametrize("name", REGISTERED)
+def test_registry_hashes_match_the_mirror(name):
+    from kerasgan.utils import sha256_file
+
+    info = zoo.model_info(name)
+    for file, digest in info["files"].items():
+        assert sha256_file(zoo.zoo_mirror() / name / file) == digest, file
+
+
+def _run_offline(code: str, cache: Path, extra_env=None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_HUB_CACHE=str(cache), HF_HOME=str(cache.parent),
+               KERASGAN_ZOO="", TF_CPP_MIN_LOG_LEVEL="3", **(extra_env or {}))
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_hf_uri_loads_from_a_real_offline_cache(tiny_preset, tmp_path):
+    revision = "a" * 40
+    cache = tmp_path / "hub"
+    seed_hf_cache(tiny_preset, "test-org/tiny-dcgan", revision, cache)
+    code = f"""
+import numpy as np, kerasgan
+gan = kerasgan.load("hf://test-org/tiny-dcgan@{revision}")
+golden = np.load("{tiny_preset}/golden.npz")
+assert np.array_equal(gan.generate(golden["latents"]), golden["images_uint8"])
+gan = kerasgan.load("hf://test-org/tiny-dcgan")   # refs/main
+print("OK", gan.preset_path)
+"""
+    result = _run_offline(code, cache)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "OK" in result.stdout and str(cache) in result.stdout
+
+
+def test_offline_errors_name_the_revision(tmp_path):
+    cache = tmp_path / "hub"
+    cache.mkdir()
+    code = """
+import kerasgan
+for uri in ["hf://test-org/absent", "hf://test-org/absent@" + "b" * 40]:
+    try:
+        kerasgan.load(uri)
+    except kerasgan.zoo.PresetError as e:
+        print("ERR", e)
+"""
+    result = _run_offline(code, cache)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = [l for l in result.stdout.splitlines() if l.startswith("ERR")]
+    assert len(lines) == 2
+    assert "test-org/absent@main is not in the Hugging Face cache" in lines[0]
+    assert "HF_HUB_OFFLINE is set" in lines[0]
+    assert "test-org/absent@" + "b" * 40 in lines[1]
+
+
+@pytest.mark.parametrize("name", REGISTERED)
+def test_registered_model_loads_through_huggingface_hub(name, tmp_path):
+    info = zoo.model_info(name)
+    cache = tmp_path / "hub"
+    seed_hf_cache(zoo.zoo_mirror() / name, info["repo_id"], info["revision"], cache)
+    code = f"""
+import numpy as np, kerasgan
+for ref in ["{name}", "hf://{info['repo_id']}", "hf://{info['repo_id']}@{info['revision']}"]:
+    gan = kerasgan.load(ref)
+    golden = np.load(gan.preset_path + "/golden.npz")
+    labels = golden["labels"] if "labels" in golden.files else None
+    assert np.array_equal(gan.generate(golden["latents"], labels), golden["images_uint8"]), ref
+    assert "{cache}" in gan.preset_path, gan.preset_path
+try:
+    kerasgan.load("{name}", revision="c" * 40)
+except kerasgan.zoo.PresetError as e:
+    print("ERR", e)
+print("OK")
+"""
+    result = _run_offline(code, cache)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "OK" in result.stdout
+    assert f"{info['repo_id']}@{'c' * 40} is not in the Hugging Face cache" in result.stdout
+
+
+def test_push_dry_run_lists_exact_files(tiny_preset, capsys):
+    assert push(tiny_preset, "someone/tiny", dry_run=True) is None
+    out = capsys.readouterr().out
+    for name in files_to_push(tiny_preset):
+        assert name in out
+    assert "Would upload 7 files" in out
+    with pytest.raises(ValueError, match="org/name"):
+        push(tiny_preset, "no-slash", dry_run=True)
+
+
+def test_one_line_load_in_a_fresh_process():
+    if "dcgan-fashion-mnist" not in REGISTERED:
+        pytest.skip("dcgan-fashion-mnist is not registered yet")
+    code = "import kerasgan; print(kerasgan.load('dcgan-fashion-mnist').generate(16, seed=0).shape)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=300, env=dict(os.environ, HF_HUB_OFFLINE="1"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "(16, 28, 28, 1)" in result.stdout
