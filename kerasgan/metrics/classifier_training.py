@@ -76,13 +76,36 @@ def train_classifier(config_path, out_dir, *, overwrite: bool = False, verbose="
         "config": config, "config_sha256": config["config_sha256"],
     }
     with atomic_directory(out_dir, overwrite=overwrite) as tmp:
-        (tmp / "config.json").write_text(json.dumps(keras.saving.serialize_keras_object(model),
+        plain = save_inference_weights(model, tmp / WEIGHTS_FILE)
+        (tmp / "config.json").write_text(json.dumps(keras.saving.serialize_keras_object(plain),
                                                     indent=2, sort_keys=True))
-        model.save_weights(tmp / WEIGHTS_FILE)
         metadata["files"] = {f: sha256_file(tmp / f) for f in ("config.json", WEIGHTS_FILE)}
         (tmp / "metadata.json").write_text(json.dumps(metadata, indent=2, sort_keys=True))
         (tmp / "README.md").write_text(_card(metadata))
     return metadata
+
+
+def save_inference_weights(model, path):
+    """Saves the layers' weights only: a compiled model's save_weights adds the optimizer."""
+    plain = model.__class__.from_config(model.get_config())
+    plain.set_weights(model.get_weights())
+    plain.save_weights(path)
+    return plain
+
+
+def strip_optimizer_state(folder):
+    """Rewrites an existing classifier folder's weights without optimizer state."""
+    import keras as _keras
+
+    folder = Path(folder)
+    model = _keras.saving.deserialize_keras_object(json.loads((folder / "config.json").read_text()))
+    model.load_weights(folder / WEIGHTS_FILE)
+    plain = save_inference_weights(model, folder / WEIGHTS_FILE)
+    (folder / "config.json").write_text(json.dumps(_keras.saving.serialize_keras_object(plain),
+                                                   indent=2, sort_keys=True))
+    meta = json.loads((folder / "metadata.json").read_text())
+    meta["files"] = {f: sha256_file(folder / f) for f in ("config.json", WEIGHTS_FILE)}
+    (folder / "metadata.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
 
 
 def _card(meta) -> str:
