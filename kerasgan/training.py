@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import platform
 import shlex
@@ -44,7 +45,7 @@ DEFAULTS = {
     "loss": {"d": "non_saturating", "g": "non_saturating", "label_smoothing": 0.0},
     "optimizer": {"d_learning_rate": 2e-4, "g_learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.999},
     "penalty": {"kind": None, "weight": 10.0},
-    "train": {"epochs": 1, "steps_per_epoch": None, "seed": 0, "backup_every_steps": 200},
+    "train": {"epochs": 1, "steps_per_epoch": None, "seed": 0, "backup_every_steps": 500},
     "eval": {"metrics": ["fid", "kid", "pr", "cs"], "num_samples": 10000,
              "reference_split": "test"},
 }
@@ -132,6 +133,58 @@ def build_gan(config: dict):
     return gan
 
 
+STATE_FILE = "state.weights.h5"
+PROGRESS_FILE = "progress.json"
+
+
+def count_batches(dataset) -> int:
+    cardinality = int(dataset.cardinality())
+    if cardinality >= 0:
+        return cardinality
+    return sum(1 for _ in dataset)
+
+
+def latest_checkpoint(backup_dir) -> tuple[Path, dict] | None:
+    """The newest complete checkpoint folder in `backup_dir` and its progress record."""
+    backup_dir = Path(backup_dir)
+    if not backup_dir.is_dir():
+        return None
+    for folder in sorted(backup_dir.glob("ckpt-*"), reverse=True):
+        if (folder / STATE_FILE).is_file() and (folder / PROGRESS_FILE).is_file():
+            return folder, json.loads((folder / PROGRESS_FILE).read_text())
+    return None
+
+
+class ResumableCheckpoint(keras.callbacks.Callback):
+    """Saves the whole training state (both networks, EMA, both optimizers, the noise
+    seed) every `chunk` steps into `ckpt-NNNNNN/`, written as a temp folder then renamed,
+    so a run killed at any moment (SIGKILL included) resumes from the last complete one.
+    A state with a non-finite loss is never saved."""
+
+    def __init__(self, backup_dir, chunk, *, started, previous_wall=0.0, keep=2):
+        super().__init__()
+        self.backup_dir, self.chunk, self.keep = Path(backup_dir), chunk, keep
+        self.started, self.previous_wall = started, previous_wall
+        self.diverged = False
+
+    def on_epoch_end(self, epoch, logs=None):
+        from kerasgan.utils import atomic_directory
+
+        values = [np.ravel(v) for v in (logs or {}).values()]
+        if not all(np.isfinite(v).all() for v in values):
+            self.diverged = True
+            return
+        progress = {"chunks_done": epoch + 1, "steps": (epoch + 1) * self.chunk,
+                    "wall_time_s": self.previous_wall + time.time() - self.started}
+        with atomic_directory(self.backup_dir / f"ckpt-{epoch + 1:06d}", overwrite=True) as tmp:
+            self.model.save_weights(tmp / STATE_FILE)
+            (tmp / PROGRESS_FILE).write_text(json.dumps(progress))
+        for old in sorted(self.backup_dir.glob("ckpt-*"))[:-self.keep]:
+            import shutil
+
+            shutil.rmtree(old, ignore_errors=True)
+
+
 def hardware_description() -> str:
     gpus = tf.config.list_physical_devices("GPU")
     if gpus:
@@ -167,22 +220,40 @@ def train(config_path, out_dir, *, strategy: str = "auto", resume: bool = False,
     dataset = build_dataset(config["data"], global_batch_size=global_batch, seed=t["seed"])
     with strat.scope():
         gan = build_gan(config)
+    data_steps = t["steps_per_epoch"] or count_batches(dataset)
+    total_steps = t["epochs"] * data_steps
+    chunk = max(1, min(t["backup_every_steps"], total_steps))
+    num_chunks = math.ceil(total_steps / chunk)
+    chunks_done, previous_wall = 0, 0.0
+    if resume:
+        latest = latest_checkpoint(backup_dir)
+        if latest is not None:
+            folder, progress = latest
+            gan.load_weights(folder / STATE_FILE)
+            chunks_done, previous_wall = progress["chunks_done"], progress["wall_time_s"]
+            logger.warning("Resuming %s from %s (step %d).", out_dir, folder, progress["steps"])
+    # A repeated, seeded pipeline skipped to the saved position replays exactly the
+    # batches an uninterrupted run would see next.
+    stream = dataset.repeat().skip(chunks_done * chunk)
+    start = time.time()
+    checkpoints = ResumableCheckpoint(backup_dir, chunk, started=start, previous_wall=previous_wall)
     callbacks = [
-        keras.callbacks.BackupAndRestore(str(backup_dir), save_freq=t["backup_every_steps"],
-                                         delete_checkpoint=False),
+        checkpoints,
         keras.callbacks.TerminateOnNaN(),
-        SampleGrid(out_dir / "grids", log_dir=out_dir / "logs"),
+        SampleGrid(out_dir / "grids", log_dir=out_dir / "logs",
+                   every_n_epochs=max(1, data_steps // chunk)),
         keras.callbacks.TensorBoard(str(out_dir / "logs"), update_freq=50),
         keras.callbacks.CSVLogger(str(out_dir / "history.csv"), append=True),
     ]
-    start = time.time()
-    history = gan.fit(dataset, epochs=t["epochs"], steps_per_epoch=t["steps_per_epoch"],
+    history = gan.fit(stream, epochs=num_chunks, initial_epoch=chunks_done, steps_per_epoch=chunk,
                       callbacks=callbacks, verbose=verbose)
-    wall = time.time() - start
+    wall = previous_wall + time.time() - start
     losses = {k: [float(np.ravel(v)[0]) for v in vals] for k, vals in history.history.items()}
-    if any(not np.isfinite(v[-1]) for v in losses.values() if v):
+    if checkpoints.diverged or any(not np.isfinite(v[-1]) for v in losses.values() if v):
         raise FloatingPointError(
-            f"Training diverged (non-finite loss: {losses}). The last good state is in {backup_dir}."
+            f"Training diverged: a loss became NaN or Inf ({losses}). The last good state is "
+            f"{latest_checkpoint(backup_dir)[0] if latest_checkpoint(backup_dir) else 'not saved'}; "
+            "lower the learning rates or add a penalty, then --resume."
         )
     steps = int(gan.g_optimizer.iterations.numpy())
     command = "kerasgan train " + " ".join(shlex.quote(a) for a in
@@ -193,7 +264,8 @@ def train(config_path, out_dir, *, strategy: str = "auto", resume: bool = False,
         "description": config["description"],
         "data": {"dataset": config["data"]["dataset"], "split": config["data"]["split"],
                  "labels": config["data"]["labels"]},
-        "training": {"steps": steps, "epochs": t["epochs"], "batch_size": global_batch,
+        "training": {"steps": steps, "epochs": round(steps / data_steps, 2),
+                     "batch_size": global_batch,
                      "wall_time_s": round(wall, 1), "hardware": hardware_description(),
                      "strategy": type(strat).__name__, "command": command,
                      "final_losses": {k: v[-1] for k, v in losses.items() if v}},

@@ -45,7 +45,7 @@ class GAN(keras.Model):
         d_steps: discriminator updates per generator update.
         ema_decay: if set (e.g. 0.999), an exponential moving average of the
             generator is kept in `ema_generator` and used by `generate`.
-        seed: seed of the training-time `keras.random.SeedGenerator`.
+        seed: seed of the training-time noise (latents, penalty interpolation).
 
     Example:
     >>> gan = kerasgan.models.DCGAN.from_size("small", image_shape=(28, 28, 1))
@@ -79,7 +79,12 @@ class GAN(keras.Model):
             raise ValueError(f"ema_decay must be in (0, 1). Received: ema_decay={ema_decay}")
         self.ema_decay = ema_decay
         self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        # The noise stream is (seed, counter): the counter is a weight, so a checkpoint
+        # restores the exact noise the next step would draw.
+        self._noise_seed = int(seed) if seed is not None else int(np.random.randint(0, 2**31 - 1))
+        self.noise_counter = self.add_weight(
+            name="noise_counter", shape=(), dtype="int32", initializer="zeros", trainable=False,
+            aggregation="only_first_replica")
         self.ema_generator = None
         if ema_decay:
             self.ema_generator = keras.models.clone_model(generator)
@@ -180,7 +185,9 @@ class GAN(keras.Model):
         what one device would for the same global batch."""
         ctx = tf.distribute.get_replica_context()
         replicas = ctx.num_replicas_in_sync if ctx is not None else 1
-        seed = tf.cast(self.seed_generator.next(), tf.int32)
+        counter = self.noise_counter.value
+        seed = tf.stack([tf.constant(self._noise_seed, tf.int32), counter])
+        self.noise_counter.assign(counter + 1)
         noise = draw(tf.concat([[batch_size * replicas], shape], 0), seed=seed)
         if replicas == 1:
             return noise
