@@ -19,9 +19,10 @@ warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed, but will 
 
 from kerasgan import callbacks, data, losses, models, penalties, utils  # noqa: E402
 from kerasgan import zoo  # noqa: E402
+from kerasgan.export import export  # noqa: E402
 from kerasgan.models import GAN, ConditionalGAN, DCGAN, VanillaGAN  # noqa: E402
 from kerasgan.zoo import list_models, load, model_info  # noqa: E402
 
 __all__ = ["GAN", "VanillaGAN", "DCGAN", "ConditionalGAN", "callbacks", "data", "losses",
-           "models", "penalties", "utils", "zoo", "load", "list_models", "model_info",
+           "models", "penalties", "utils", "zoo", "export", "load", "list_models", "model_info",
            "__version__"]

@@ -1,4 +1,4 @@
-"""The `kerasgan` command: list | info | sample | train | train-classifier | evaluate | push."""
+"""The `kerasgan` command: list | info | sample | train | train-classifier | evaluate | export | push."""
 
 from __future__ import annotations
 
@@ -62,6 +62,15 @@ def _cmd_evaluate(args):
     return 0
 
 
+def _cmd_export(args):
+    from kerasgan.export import export
+
+    path = export(args.model, args.out, format=args.format, model_name=args.name,
+                  version=args.version, quantize=args.quantize, overwrite=args.overwrite)
+    print(f"Wrote {path}")
+    return 0
+
+
 def _cmd_push(args):
     from kerasgan.zoo.hub import push
 
@@ -118,6 +127,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--write", action="store_true",
                    help="write the results into the folder's metadata.json and card")
     p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("export", help="export the generator: SavedModel, LiteRT or ONNX")
+    p.add_argument("model")
+    p.add_argument("--format", default="saved_model", choices=["saved_model", "tflite", "onnx"])
+    p.add_argument("--out", required=True, help="SavedModels go to OUT/<name>/<version>/")
+    p.add_argument("--name", default=None, help="model name (default: the checkpoint's)")
+    p.add_argument("--version", type=int, default=1)
+    p.add_argument("--quantize", action="store_true", help="LiteRT dynamic-range int8")
+    p.add_argument("--overwrite", action="store_true")
+    p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("push", help="publish a checkpoint folder to the Hugging Face Hub")
     p.add_argument("folder")

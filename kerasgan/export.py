@@ -1,0 +1,187 @@
+"""Export a generator for serving: SavedModel (TF Serving layout), LiteRT (TFLite), ONNX.
+
+The exported files need only TensorFlow / the LiteRT interpreter / onnxruntime,
+not kerasgan. Every signature returns uint8 NHWC images under the key `images`.
+
+SavedModel signatures:
+- `serving_default(latents: float32[None, latent_dim])`, plus `labels: int32[None]`
+  for conditional models;
+- `sample(seed: int64[], num_images: int32[])` (+ `labels: int32[None]` for
+  conditional models): latents are drawn inside the graph with
+  `tf.random.stateless_normal`, so they differ from `gan.generate(seed=...)`,
+  which uses NumPy's generator.
+
+Example:
+>>> kerasgan.export("dcgan-fashion-mnist", "serving", format="saved_model")   # doctest: +SKIP
+PosixPath('serving/dcgan-fashion-mnist/1')
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from kerasgan.utils import atomic_directory, atomic_write
+
+FORMATS = ("saved_model", "tflite", "onnx")
+
+
+def _to_uint8(images):
+    return tf.cast(tf.clip_by_value(tf.round((tf.cast(images, tf.float32) + 1.0) * 127.5), 0, 255),
+                   tf.uint8)
+
+
+class GeneratorModule:
+    """The sampling generator and its serving functions (tf.functions with signatures)."""
+
+    def __init__(self, gan, check_inputs: bool = True):
+        self.check_inputs = check_inputs
+        self.generator = gan.sampling_generator
+        self.latent_dim = int(gan.latent_dim)
+        self.conditional = gan.task == "conditional"
+        self.num_classes = int(getattr(gan, "num_classes", 0) or 0)
+        spec_z = tf.TensorSpec([None, self.latent_dim], tf.float32, name="latents")
+        spec_y = tf.TensorSpec([None], tf.int32, name="labels")
+        spec_seed = tf.TensorSpec([], tf.int64, name="seed")
+        spec_n = tf.TensorSpec([], tf.int32, name="num_images")
+        if self.conditional:
+            self.serving_default = tf.function(self._conditional, input_signature=[spec_z, spec_y])
+            self.sample = tf.function(self._sample_conditional,
+                                      input_signature=[spec_seed, spec_n, spec_y])
+        else:
+            self.serving_default = tf.function(self._unconditional, input_signature=[spec_z])
+            self.sample = tf.function(self._sample, input_signature=[spec_seed, spec_n])
+
+    def _check_labels(self, labels, count):
+        tf.debugging.assert_equal(tf.shape(labels)[0], count,
+                                  message="labels must have one entry per image")
+        tf.debugging.assert_greater_equal(labels, 0, message="labels must be >= 0")
+        tf.debugging.assert_less(labels, self.num_classes,
+                                 message=f"labels must be < num_classes ({self.num_classes})")
+
+    def _check_latents(self, latents):
+        if self.check_inputs:
+            tf.debugging.assert_equal(
+                tf.shape(latents)[1], self.latent_dim,
+                message=f"latents must have shape [N, {self.latent_dim}]")
+
+    def _unconditional(self, latents):
+        self._check_latents(latents)
+        return {"images": _to_uint8(self.generator(latents, training=False))}
+
+    def _conditional(self, latents, labels):
+        self._check_latents(latents)
+        if self.check_inputs:
+            self._check_labels(labels, tf.shape(latents)[0])
+        return {"images": _to_uint8(self.generator([latents, labels], training=False))}
+
+    def _latents(self, seed, num_images):
+        if self.check_inputs:
+            tf.debugging.assert_positive(num_images, message="num_images must be > 0")
+        return tf.random.stateless_normal(
+            tf.stack([num_images, self.latent_dim]),
+            seed=tf.stack([seed, tf.constant(0, tf.int64)]))
+
+    def _sample(self, seed, num_images):
+        return self._unconditional(self._latents(seed, num_images))
+
+    def _sample_conditional(self, seed, num_images, labels):
+        return self._conditional(self._latents(seed, num_images), labels)
+
+
+def _resolve_gan(gan_or_name):
+    from kerasgan.models import GAN
+
+    if isinstance(gan_or_name, GAN):
+        return gan_or_name, getattr(gan_or_name, "preset_metadata", {}).get("name") or gan_or_name.name
+    from kerasgan.zoo import load
+
+    gan = load(str(gan_or_name), compile=False)
+    return gan, gan.preset_metadata.get("name") or Path(str(gan_or_name)).name
+
+
+def export(gan_or_name, path, *, format: str = "saved_model", model_name: str | None = None,
+           version: int = 1, quantize: bool = False, overwrite: bool = False,
+           opset: int = 17) -> Path:
+    """Exports a GAN's (EMA) generator.
+
+    Args:
+        gan_or_name: a GAN, a zoo name, `hf://` URI or checkpoint folder.
+        path: the output folder. SavedModels go to `path/<model_name>/<version>/`
+            (TF Serving layout); LiteRT and ONNX files to `path/<model_name>[.int8].tflite`
+            and `path/<model_name>.onnx`.
+        format: "saved_model", "tflite" or "onnx".
+        quantize: LiteRT only: dynamic-range int8 weight quantization.
+        overwrite: replace an existing, non-empty output instead of failing.
+
+    Returns:
+        The path of the written SavedModel folder or model file.
+    """
+    if format not in FORMATS:
+        from kerasgan.utils import unknown_name_error
+
+        raise unknown_name_error("export format", format, FORMATS)
+    if quantize and format != "tflite":
+        raise ValueError(f"quantize=True applies to format='tflite' only. Received: format={format!r}")
+    gan, default_name = _resolve_gan(gan_or_name)
+    if gan.task not in ("unconditional", "conditional"):
+        raise NotImplementedError(f"Export of {gan.task} models is not implemented yet.")
+    name = model_name or default_name
+    # LiteRT has no Assert op: its graph skips the label checks (documented).
+    module = GeneratorModule(gan, check_inputs=format != "tflite")
+    path = Path(path)
+    if format == "saved_model":
+        target = path / name / str(int(version))
+        with atomic_directory(target, overwrite=overwrite) as tmp:
+            _write_saved_model(module, tmp)
+        return target
+    if format == "tflite":
+        import tempfile
+
+        target = path / f"{name}{'.int8' if quantize else ''}.tflite"
+        _refuse_existing(target, overwrite)
+        with tempfile.TemporaryDirectory() as saved_model_dir:
+            _write_saved_model(module, saved_model_dir, with_sample=False)
+            converter = tf.lite.TFLiteConverter.from_saved_model(
+                saved_model_dir, signature_keys=["serving_default"])
+            if quantize:
+                converter.optimizations = [tf.lite.Optimize.DEFAULT]
+            blob = converter.convert()
+        with atomic_write(target) as tmp:
+            Path(tmp).write_bytes(blob)
+        return target
+    target = path / f"{name}.onnx"
+    _refuse_existing(target, overwrite)
+    import tf2onnx
+
+    signature = module.serving_default.input_signature
+    with atomic_write(target) as tmp:
+        tf2onnx.convert.from_function(module.serving_default, input_signature=signature,
+                                      opset=opset, output_path=tmp)
+    return target
+
+
+def _write_saved_model(module: GeneratorModule, directory, with_sample: bool = True):
+    # Keras's ExportArchive tracks Keras 3 variables so converters can freeze them;
+    # a bare tf.Module leaves LiteRT reading uninitialized resource variables.
+    import keras
+
+    archive = keras.export.ExportArchive()
+    archive.track(module.generator)
+    archive.add_endpoint("serving_default", module.serving_default)
+    if with_sample:
+        archive.add_endpoint("sample", module.sample)
+    archive.write_out(str(directory), verbose=False)
+
+
+def _refuse_existing(target: Path, overwrite: bool):
+    if target.exists() and not overwrite:
+        raise FileExistsError(f"{target} exists. Pass overwrite=True (or --overwrite) to replace it.")
+
+
+def rest_request(signature_name: str, inputs: dict) -> dict:
+    """A TF Serving REST body (`POST /v1/models/<name>:predict`) in the columnar format."""
+    return {"signature_name": signature_name,
+            "inputs": {k: np.asarray(v).tolist() for k, v in inputs.items()}}

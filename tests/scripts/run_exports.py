@@ -1,0 +1,55 @@
+"""Runs exported generators with TensorFlow, LiteRT and onnxruntime only.
+
+Started with `python -S` and an explicit sys.path (site-packages, no kerasgan):
+    run_exports.py SITE_PACKAGES INPUTS.npz SAVED_MODEL TFLITE TFLITE_INT8 ONNX OUT.npz
+"""
+
+import sys
+
+sys.path.append(sys.argv[1])
+import importlib.util  # noqa: E402
+
+assert importlib.util.find_spec("kerasgan") is None, "kerasgan must not be importable here"
+
+import numpy as np  # noqa: E402
+
+inputs_path, saved_model, tflite, tflite_int8, onnx_path, out_path = sys.argv[2:8]
+inputs = dict(np.load(inputs_path))
+results = {}
+
+import tensorflow as tf  # noqa: E402
+
+loaded = tf.saved_model.load(saved_model)
+serving = loaded.signatures["serving_default"]
+results["saved_model"] = serving(**{k: tf.constant(v) for k, v in inputs.items()})["images"].numpy()
+sample_args = {"seed": tf.constant(7, tf.int64), "num_images": tf.constant(3, tf.int32)}
+if "labels" in inputs:
+    sample_args["labels"] = tf.constant(inputs["labels"][:3])
+results["sample"] = loaded.signatures["sample"](**sample_args)["images"].numpy()
+if "labels" in inputs:
+    bad = dict(inputs, labels=np.full_like(inputs["labels"], 99))
+    try:
+        serving(**{k: tf.constant(v) for k, v in bad.items()})
+        results["bad_label_error"] = np.array("no error")
+    except tf.errors.InvalidArgumentError as e:
+        results["bad_label_error"] = np.array(e.message)
+
+from ai_edge_litert.interpreter import Interpreter  # noqa: E402
+
+
+def run_litert(path):
+    interpreter = Interpreter(model_path=path)
+    runner = interpreter.get_signature_runner()
+    return runner(**inputs)["images"]
+
+
+results["tflite"] = run_litert(tflite)
+results["tflite_int8"] = run_litert(tflite_int8)
+
+import onnxruntime  # noqa: E402
+
+session = onnxruntime.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
+feed = {i.name: inputs[i.name.split(":")[0]] for i in session.get_inputs()}
+results["onnx"] = session.run(None, feed)[0]
+np.savez(out_path, **results)
+print("RUNTIMES OK", sorted(results))

@@ -1,0 +1,144 @@
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import kerasgan
+from gan_test_case import tiny_gan
+from kerasgan.export import GeneratorModule, rest_request
+
+SCRIPTS = Path(__file__).parent / "scripts"
+SITE_PACKAGES = sysconfig.get_paths()["purelib"]
+
+
+def _matches(a, b, levels=1, fraction=0.999):
+    assert a.shape == b.shape and a.dtype == np.uint8, (a.shape, b.shape, a.dtype)
+    close = np.abs(a.astype(int) - b.astype(int)) <= levels
+    return close.mean() >= fraction
+
+
+def _exports(gan, root):
+    paths = {fmt: kerasgan.export(gan, root, format=fmt, model_name="m")
+             for fmt in ("saved_model", "tflite", "onnx")}
+    paths["tflite_int8"] = kerasgan.export(gan, root, format="tflite", model_name="m", quantize=True)
+    return paths
+
+
+@pytest.fixture(scope="module", params=["dcgan", "cgan"])
+def exported(request, tmp_path_factory):
+    gan = tiny_gan(request.param)
+    root = tmp_path_factory.mktemp(f"export-{request.param}")
+    paths = _exports(gan, root)
+    latents = gan.make_latents(5, seed=11)
+    inputs = {"latents": latents}
+    if gan.task == "conditional":
+        inputs["labels"] = np.array([0, 3, 9, 2, 5], np.int32)
+    np.savez(root / "inputs.npz", **inputs)
+    expected = gan.generate(latents, inputs.get("labels"))
+    return gan, paths, inputs, expected, root
+
+
+def test_runtimes_without_kerasgan_match_generate(exported):
+    gan, paths, inputs, expected, root = exported
+    out = root / "outputs.npz"
+    result = subprocess.run(
+        [sys.executable, "-S", str(SCRIPTS / "run_exports.py"), SITE_PACKAGES, str(root / "inputs.npz"),
+         str(paths["saved_model"]), str(paths["tflite"]), str(paths["tflite_int8"]),
+         str(paths["onnx"]), str(out)],
+        capture_output=True, text=True, timeout=300, cwd=root,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    got = dict(np.load(out))
+    for runtime in ("saved_model", "tflite", "onnx"):
+        assert _matches(got[runtime], expected), runtime
+    # Dynamic-range int8 weights: within 8 levels on 99% of pixels (stated tolerance).
+    assert _matches(got["tflite_int8"], expected, levels=8, fraction=0.99)
+    assert got["sample"].shape == (3, *gan.image_shape) and got["sample"].dtype == np.uint8
+    if gan.task == "conditional":
+        assert "labels must be < num_classes (10)" in str(got["bad_label_error"])
+
+
+def test_saved_model_cli_run(exported):
+    gan, paths, inputs, expected, root = exported
+    npy = []
+    for key, value in inputs.items():
+        np.save(root / f"{key}.npy", value)
+        npy.append(f"{key}={root / key}.npy")
+    cli = Path(sys.executable).parent / "saved_model_cli"
+    outdir = root / "cli_out"
+    result = subprocess.run([str(cli), "run", "--dir", str(paths["saved_model"]), "--tag_set", "serve",
+                             "--signature_def", "serving_default", "--inputs", ";".join(npy),
+                             "--outdir", str(outdir), "--overwrite"],
+                            capture_output=True, text=True, timeout=300,
+                            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert _matches(np.load(outdir / "images.npy"), expected)
+
+
+def test_tf_serving_layout_and_rest_body(exported):
+    import tensorflow as tf
+
+    gan, paths, inputs, expected, root = exported
+    assert paths["saved_model"] == root / "m" / "1"
+    body = rest_request("serving_default", inputs)
+    json.dumps(body)
+    signature = tf.saved_model.load(str(paths["saved_model"])).signatures["serving_default"]
+    spec = signature.structured_input_signature[1]
+    assert set(body["inputs"]) == set(spec)
+    for name, value in body["inputs"].items():
+        array = np.asarray(value, dtype=spec[name].dtype.as_numpy_dtype)
+        assert spec[name].shape.is_compatible_with(array.shape), name
+    assert signature.structured_outputs["images"].dtype == tf.uint8
+
+
+def test_docs_rest_body_matches_signature():
+    """docs/serving.md shows a REST body; its names and dtypes must fit the signature."""
+    text = (Path(__file__).parents[1] / "docs" / "serving.md").read_text()
+    start = text.index("```json\n") + len("```json\n")
+    body = json.loads(text[start:text.index("```", start)])
+    gan = tiny_gan("cgan", latent_dim=100)
+    module_spec = GeneratorModule(gan).serving_default.input_signature
+    names = {spec.name: spec for spec in module_spec}
+    assert body["signature_name"] == "serving_default"
+    assert set(body["inputs"]) == set(names)
+    assert np.asarray(body["inputs"]["latents"]).shape[1] == 100
+    assert np.asarray(body["inputs"]["labels"]).dtype.kind == "i"
+
+
+def test_export_errors(tmp_path):
+    import tensorflow as tf
+
+    gan = tiny_gan("cgan")
+    path = kerasgan.export(gan, tmp_path, model_name="m")
+    with pytest.raises(FileExistsError, match="not empty. Pass overwrite=True"):
+        kerasgan.export(gan, tmp_path, model_name="m")
+    kerasgan.export(gan, tmp_path, model_name="m", overwrite=True)
+    with pytest.raises(ValueError, match="Unknown export format 'onxx'. Did you mean: onnx"):
+        kerasgan.export(gan, tmp_path, format="onxx")
+    with pytest.raises(ValueError, match="quantize=True applies to format='tflite' only"):
+        kerasgan.export(gan, tmp_path, format="onnx", quantize=True)
+    serving = tf.saved_model.load(str(path)).signatures["serving_default"]
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"latents must have shape \[N, 16\]"):
+        serving(latents=tf.zeros((2, 7)), labels=tf.constant([0, 1]))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"labels must be < num_classes \(10\)"):
+        serving(latents=tf.zeros((2, 16)), labels=tf.constant([0, 10]))
+
+
+def test_failed_write_leaves_nothing(tmp_path):
+    from kerasgan.utils import atomic_directory
+
+    target = tmp_path / "m" / "1"
+    with pytest.raises(RuntimeError):
+        with atomic_directory(target) as tmp:
+            (tmp / "saved_model.pb").write_text("half")
+            raise RuntimeError("killed mid-export")
+    assert not target.exists()
+    assert list((tmp_path / "m").iterdir()) == []
+    gan = tiny_gan("dcgan")
+    kerasgan.export(gan, tmp_path, model_name="m")
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["1"]
