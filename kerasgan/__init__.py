@@ -17,12 +17,12 @@ import warnings  # noqa: E402
 # kerasgan's pipelines shuffle inside tf.data; Keras's reminder about fit(shuffle=) is noise.
 warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed, but will be ignored")
 
-from kerasgan import callbacks, data, losses, models, penalties, utils  # noqa: E402
+from kerasgan import callbacks, data, distribute, losses, models, penalties, utils  # noqa: E402
 from kerasgan import zoo  # noqa: E402
 from kerasgan.export import export  # noqa: E402
 from kerasgan.models import GAN, ConditionalGAN, DCGAN, VanillaGAN  # noqa: E402
 from kerasgan.zoo import list_models, load, model_info  # noqa: E402
 
-__all__ = ["GAN", "VanillaGAN", "DCGAN", "ConditionalGAN", "callbacks", "data", "losses",
+__all__ = ["GAN", "VanillaGAN", "DCGAN", "ConditionalGAN", "callbacks", "data", "distribute", "losses",
            "models", "penalties", "utils", "zoo", "export", "load", "list_models", "model_info",
            "__version__"]

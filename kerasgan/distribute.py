@@ -21,7 +21,9 @@ def get_strategy(name: str = "auto") -> tf.distribute.Strategy:
         from kerasgan.utils import unknown_name_error
 
         raise unknown_name_error("strategy", name, STRATEGIES)
-    gpus = tf.config.list_logical_devices("GPU")
+    # Physical, not logical, devices: listing logical ones starts the runtime, after
+    # which MultiWorkerMirroredStrategy can no longer configure collective ops.
+    gpus = tf.config.list_physical_devices("GPU")
     if name == "auto":
         if os.environ.get("KERASGAN_TPU"):
             name = "tpu"
@@ -36,7 +38,7 @@ def get_strategy(name: str = "auto") -> tf.distribute.Strategy:
     if name == "gpu":
         if not gpus:
             raise RuntimeError("--strategy gpu was asked for, but TensorFlow sees no GPU.")
-        return tf.distribute.OneDeviceStrategy(gpus[0].name)
+        return tf.distribute.OneDeviceStrategy("/gpu:0")
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
     if name == "multiworker":

@@ -190,7 +190,15 @@ def hardware_description() -> str:
     if gpus:
         names = [tf.config.experimental.get_device_details(g).get("device_name", "GPU") for g in gpus]
         return f"{len(gpus)}x {names[0]}"
-    return f"CPU ({os.cpu_count()} cores, {platform.processor() or platform.machine()})"
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"CPU ({os.cpu_count()} cores, {model}), no GPU"
 
 
 def train(config_path, out_dir, *, strategy: str = "auto", resume: bool = False,

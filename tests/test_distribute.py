@@ -39,3 +39,38 @@ def test_strategy_selection_and_errors(monkeypatch):
         distribute.get_strategy("mirorred")
     with pytest.raises(RuntimeError, match="No TPU could be reached"):
         distribute.get_strategy("tpu")
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.large
+def test_multiworker_two_processes_end_with_identical_weights(tmp_path):
+    import numpy as np
+
+    ports = [str(_free_port()), str(_free_port())]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    env.pop("TF_CONFIG", None)
+    workers = [subprocess.Popen([sys.executable, str(SCRIPTS / "multiworker_worker.py"), str(i),
+                                 *ports, str(tmp_path / f"w{i}.npz")],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+               for i in range(2)]
+    try:
+        outputs = [w.communicate(timeout=240) for w in workers]
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.kill()
+                w.wait()
+    for w, (out, err) in zip(workers, outputs):
+        assert w.returncode == 0, err[-3000:]
+    a, b = np.load(tmp_path / "w0.npz"), np.load(tmp_path / "w1.npz")
+    assert len(a.files) == len(b.files) > 0
+    for key in a.files:
+        np.testing.assert_array_equal(a[key], b[key])
+    assert "d_loss" in outputs[0][0]

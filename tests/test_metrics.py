@@ -159,3 +159,24 @@ def test_fid_callback_logs_to_history(fashion_extractor, mnist_small):
     history = gan.fit(ds, epochs=2, steps_per_epoch=1, callbacks=[callback], verbose=0)
     key = "fid[kerasgan-fashion-mnist-classifier-v1]"
     assert len(history.history[key]) == 2 and all(v > 0 for v in history.history[key])
+
+
+@pytest.mark.large
+@pytest.mark.parametrize("name", kerasgan.list_models())
+def test_model_card_numbers_reproduce_with_the_printed_command(name):
+    import json
+    import shlex
+
+    from kerasgan import cli
+
+    folder = kerasgan.zoo.zoo_mirror() / name
+    meta = json.loads((folder / "metadata.json").read_text())
+    command = meta["metrics"]["protocol"]["command"]
+    assert command in (folder / "README.md").read_text()
+    args = cli.build_parser().parse_args(shlex.split(command)[1:])
+    results = metrics.evaluate_preset(args.model, metrics=args.metrics.split(","),
+                                      num_samples=args.num_samples, reference_split=args.split,
+                                      progress=False)
+    for key, value in meta["metrics"].items():
+        if key != "protocol":
+            assert results[key] == pytest.approx(value, rel=1e-6), key

@@ -68,6 +68,7 @@ def render_card(meta: dict) -> str:
         f"- Parameters: {json.dumps(meta.get('parameters', {}))}",
         f"- Config hash (sha256): `{meta.get('config_sha256', '?')}`",
         f"- Command: `{training.get('command', '?')}`",
+        *([f"- Notes: {training['notes']}"] if training.get("notes") else []),
         "",
         "## Metrics (held-out data)",
         _metrics_table(meta.get("metrics", {})),
