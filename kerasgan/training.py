@@ -45,7 +45,8 @@ DEFAULTS = {
     "loss": {"d": "non_saturating", "g": "non_saturating", "label_smoothing": 0.0},
     "optimizer": {"d_learning_rate": 2e-4, "g_learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.999},
     "penalty": {"kind": None, "weight": 10.0},
-    "train": {"epochs": 1, "steps_per_epoch": None, "seed": 0, "backup_every_steps": 500},
+    "train": {"epochs": 1, "steps_per_epoch": None, "seed": 0, "backup_every_steps": 500,
+              "mixed_precision": "auto"},
     "eval": {"metrics": ["fid", "kid", "pr", "cs"], "num_samples": 10000,
              "reference_split": "test"},
 }
@@ -131,6 +132,25 @@ def build_gan(config: dict):
         d_loss=d_loss, g_loss=losses.get(loss_cfg["g"]), d_penalty=penalty,
     )
     return gan
+
+
+def precision_policy(setting: str, strategy) -> str:
+    """"auto": mixed_float16 on GPUs, mixed_bfloat16 on TPUs, float32 on CPUs (where
+    mixed precision measured 11x slower: 18 vs 200 img/s)."""
+    choices = ("auto", "off", "float32", "mixed_float16", "mixed_bfloat16")
+    if setting not in choices:
+        from kerasgan.utils import unknown_name_error
+
+        raise unknown_name_error("mixed_precision setting", setting, choices)
+    if setting == "off":
+        return "float32"
+    if setting != "auto":
+        return setting
+    if isinstance(strategy, tf.distribute.TPUStrategy):
+        return "mixed_bfloat16"
+    if tf.config.list_physical_devices("GPU"):
+        return "mixed_float16"
+    return "float32"
 
 
 STATE_FILE = "state.weights.h5"
@@ -224,6 +244,8 @@ def train(config_path, out_dir, *, strategy: str = "auto", resume: bool = False,
         t["steps_per_epoch"] = steps_per_epoch
     keras.utils.set_random_seed(t["seed"])
     strat = get_strategy(strategy)
+    policy = precision_policy(t["mixed_precision"], strat)
+    keras.mixed_precision.set_global_policy(policy)
     global_batch = config["data"]["batch_size"]
     dataset = build_dataset(config["data"], global_batch_size=global_batch, seed=t["seed"])
     with strat.scope():
@@ -281,6 +303,8 @@ def train(config_path, out_dir, *, strategy: str = "auto", resume: bool = False,
         "config_sha256": config["config_sha256"],
         "evaluation_command": f"kerasgan evaluate {out_dir / 'preset'}",
     }
+    metadata["training"]["precision"] = policy
+    keras.mixed_precision.set_global_policy("float32")
     preset = save_to_preset(gan, out_dir / "preset", metadata=metadata, overwrite=True)
     (out_dir / "train_summary.json").write_text(json.dumps(metadata, indent=2))
     if evaluate:

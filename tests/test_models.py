@@ -132,3 +132,30 @@ def test_all_public_classes_are_registered():
                 *kerasgan.losses.LOSSES.values(), kerasgan.penalties.GradientPenalty,
                 kerasgan.penalties.R1Penalty):
         assert keras.saving.get_registered_object(f"kerasgan>{cls.__name__}") is cls
+
+
+def test_mixed_float16_wraps_optimizers_and_trains(mnist_small):
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        gan = kerasgan.models.create("dcgan", "small", latent_dim=16)
+        gan.compile(d_penalty=kerasgan.penalties.R1Penalty(1.0))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert isinstance(gan.d_optimizer, keras.optimizers.LossScaleOptimizer)
+    assert gan.generator.outputs[0].dtype == "float32"
+    history = gan.fit(kerasgan.data.from_numpy(mnist_small[0][:64], batch_size=32), epochs=1,
+                      steps_per_epoch=1, verbose=0)
+    assert np.isfinite(history.history["d_penalty"][-1])
+
+
+def test_precision_policy_selection():
+    import tensorflow as tf
+
+    from kerasgan.training import precision_policy
+
+    cpu = tf.distribute.OneDeviceStrategy("/cpu:0")
+    assert precision_policy("auto", cpu) == "float32"     # this machine has no GPU
+    assert precision_policy("mixed_bfloat16", cpu) == "mixed_bfloat16"
+    assert precision_policy("off", cpu) == "float32"
+    with pytest.raises(ValueError, match="Did you mean: mixed_float16"):
+        precision_policy("mixed_float61", cpu)

@@ -143,6 +143,12 @@ class GAN(keras.Model):
         if isinstance(d_penalty, dict):
             d_penalty = _deserialize(d_penalty)
         self.d_penalty = d_penalty
+        if self.generator.dtype_policy.name == "mixed_float16":
+            # float16 gradients underflow without dynamic loss scaling.
+            if not isinstance(self.d_optimizer, keras.optimizers.LossScaleOptimizer):
+                self.d_optimizer = keras.optimizers.LossScaleOptimizer(self.d_optimizer)
+            if not isinstance(self.g_optimizer, keras.optimizers.LossScaleOptimizer):
+                self.g_optimizer = keras.optimizers.LossScaleOptimizer(self.g_optimizer)
         # Built here, not lazily in the first step: a lazily built optimizer fails
         # under MirroredStrategy and drops its state on reload.
         self.d_optimizer.build(self.discriminator.trainable_variables)
