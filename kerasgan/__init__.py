@@ -17,7 +17,8 @@ import warnings  # noqa: E402
 # kerasgan's pipelines shuffle inside tf.data; Keras's reminder about fit(shuffle=) is noise.
 warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed, but will be ignored")
 
-from kerasgan import callbacks, data, distribute, losses, models, penalties, utils  # noqa: E402
+from kerasgan import (callbacks, data, distribute, finetune, layers, losses, models,  # noqa: E402
+                      penalties, utils)
 from kerasgan import zoo  # noqa: E402
 from kerasgan.export import export  # noqa: E402
 from kerasgan.models import GAN, ConditionalGAN, DCGAN, VanillaGAN  # noqa: E402

@@ -1,4 +1,4 @@
-"""The `kerasgan` command: list | info | sample | train | train-classifier | evaluate | export | push."""
+"""The `kerasgan` command: list | info | sample | train | train-classifier | evaluate | export | finetune | push."""
 
 from __future__ import annotations
 
@@ -71,6 +71,18 @@ def _cmd_export(args):
     return 0
 
 
+def _cmd_finetune(args):
+    from kerasgan.finetune import finetune
+
+    meta = finetune(args.model, args.data, args.out, steps=args.steps, batch_size=args.batch_size,
+                    augment=args.augment, freeze_d=args.freeze_d,
+                    learning_rate=args.learning_rate, holdout=args.holdout,
+                    extractor=args.extractor, overwrite=args.overwrite)
+    print(json.dumps({"before": meta["metrics_before"], "after": meta["metrics"]}, indent=2))
+    print(f"Wrote {args.out}")
+    return 0
+
+
 def _cmd_push(args):
     from kerasgan.zoo.hub import push
 
@@ -137,6 +149,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quantize", action="store_true", help="LiteRT dynamic-range int8")
     p.add_argument("--overwrite", action="store_true")
     p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser("finetune", help="fine-tune a pretrained model on a folder of images")
+    p.add_argument("model")
+    p.add_argument("--data", required=True, help="a folder of images")
+    p.add_argument("--out", required=True)
+    p.add_argument("--steps", type=int, default=1000)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--augment", default="diffaugment", choices=["diffaugment", "ada", "none"])
+    p.add_argument("--freeze-d", type=int, default=0, help="FreezeD: freeze the first K D blocks")
+    p.add_argument("--learning-rate", type=float, default=1e-4)
+    p.add_argument("--holdout", type=float, default=0.2, help="fraction kept out for metrics")
+    p.add_argument("--extractor", default=None,
+                   help="features for the metrics: mnist, fashion-mnist or inception-v3")
+    p.add_argument("--overwrite", action="store_true")
+    p.set_defaults(func=_cmd_finetune)
 
     p = sub.add_parser("push", help="publish a checkpoint folder to the Hugging Face Hub")
     p.add_argument("folder")

@@ -46,6 +46,9 @@ class GAN(keras.Model):
         ema_decay: if set (e.g. 0.999), an exponential moving average of the
             generator is kept in `ema_generator` and used by `generate`.
         seed: seed of the training-time noise (latents, penalty interpolation).
+        augment: a differentiable augmentation applied to real and fake images
+            before the discriminator (`kerasgan.layers.DiffAugment`,
+            `AdaptiveAugment`, or "diffaugment" / "ada").
 
     Example:
     >>> gan = kerasgan.models.DCGAN.from_size("small", image_shape=(28, 28, 1))
@@ -58,7 +61,8 @@ class GAN(keras.Model):
     task = "unconditional"
 
     def __init__(self, generator, discriminator, *, latent_dim=None, d_steps: int = 1,
-                 ema_decay: float | None = None, seed: int | None = None, **kwargs):
+                 ema_decay: float | None = None, seed: int | None = None, augment=None,
+                 **kwargs):
         super().__init__(**kwargs)
         if isinstance(generator, dict):
             generator = _deserialize(generator)
@@ -91,11 +95,28 @@ class GAN(keras.Model):
             self.ema_generator.name = f"{generator.name}_ema"
             self.ema_generator.set_weights(generator.get_weights())
             self.ema_generator.trainable = False
+        self.augment = None
+        self.set_augment(augment)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.penalty_tracker = keras.metrics.Mean(name="d_penalty")
+        self.ada_p_tracker = keras.metrics.Mean(name="ada_p")
         self._generate_function = None
         self.built = True
+
+    def set_augment(self, augment):
+        """Sets (or, with None/"none", removes) the discriminator-side augmentation."""
+        from kerasgan.layers import augment as augment_lib
+
+        if isinstance(augment, dict):
+            augment = _deserialize(augment)
+        self.augment = augment_lib.get(augment)
+        self._generate_function = None
+
+    def augment_images(self, images):
+        if self.augment is None:
+            return images
+        return self.augment(images, training=True)
 
     # ------------------------------------------------------------------ shapes
     @property
@@ -237,13 +258,15 @@ class GAN(keras.Model):
         fake = tf.stop_gradient(fake)
         d_vars = self.discriminator.trainable_variables
         with tf.GradientTape() as tape:
-            real_logits = self.discriminate(real, labels, training=True)
-            fake_logits = self.discriminate(fake, fake_labels, training=True)
+            real_logits = self.discriminate(self.augment_images(real), labels, training=True)
+            fake_logits = self.discriminate(self.augment_images(fake), fake_labels, training=True)
             d_loss = tf.cast(self.discriminator_loss(real_logits, fake_logits), tf.float32)
             penalty = tf.cast(self.penalty(real, fake, labels, fake_labels), tf.float32)
             total = self.d_optimizer.scale_loss(d_loss + penalty)
         grads = tape.gradient(total, d_vars)
         self.d_optimizer.apply_gradients(zip(grads, d_vars))
+        if hasattr(self.augment, "update"):
+            self.augment.update(real_logits)
         return d_loss, penalty
 
     def generator_step(self, real, labels, batch_size):
@@ -252,7 +275,7 @@ class GAN(keras.Model):
         g_vars = self.generator.trainable_variables
         with tf.GradientTape() as tape:
             fake = self.generator(self.generator_inputs(latents, fake_labels), training=True)
-            fake_logits = self.discriminate(fake, fake_labels, training=True)
+            fake_logits = self.discriminate(self.augment_images(fake), fake_labels, training=True)
             g_loss = tf.cast(self.generator_loss(fake_logits), tf.float32)
             scaled = self.g_optimizer.scale_loss(g_loss)
         grads = tape.gradient(scaled, g_vars)
@@ -271,6 +294,8 @@ class GAN(keras.Model):
         self.d_loss_tracker.update_state(d_loss * replicas)
         self.g_loss_tracker.update_state(g_loss * replicas)
         self.penalty_tracker.update_state(penalty * replicas)
+        if hasattr(self.augment, "p"):
+            self.ada_p_tracker.update_state(self.augment.p.value)
         return self.training_logs()
 
     def training_logs(self):
@@ -296,6 +321,8 @@ class GAN(keras.Model):
         trackers = [self.d_loss_tracker, self.g_loss_tracker]
         if getattr(self, "d_penalty", None) is not None:
             trackers.append(self.penalty_tracker)
+        if hasattr(getattr(self, "augment", None), "p"):
+            trackers.append(self.ada_p_tracker)
         return trackers + list(self.extra_trackers())
 
     def extra_trackers(self):
@@ -419,6 +446,7 @@ class GAN(keras.Model):
             "d_steps": self.d_steps,
             "ema_decay": self.ema_decay,
             "seed": self.seed,
+            "augment": _serialize(self.augment),
         }
 
     @classmethod
@@ -426,6 +454,8 @@ class GAN(keras.Model):
         config = dict(config)
         config["generator"] = _deserialize(config["generator"])
         config["discriminator"] = _deserialize(config["discriminator"])
+        if config.get("augment") is not None:
+            config["augment"] = _deserialize(config["augment"])
         return cls(**config)
 
     def count_params_by_network(self) -> dict:
