@@ -142,3 +142,27 @@ def test_failed_write_leaves_nothing(tmp_path):
     gan = tiny_gan("dcgan")
     kerasgan.export(gan, tmp_path, model_name="m")
     assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["1"]
+
+
+@pytest.mark.large
+@pytest.mark.parametrize("name", kerasgan.list_models())
+def test_every_registered_model_exports_and_matches(name, tmp_path):
+    gan = kerasgan.load(name, compile=False)
+    paths = _exports(gan, tmp_path)
+    latents = gan.make_latents(4, seed=5)
+    inputs = {"latents": latents}
+    if gan.task == "conditional":
+        inputs["labels"] = np.arange(4, dtype=np.int32) % gan.num_classes
+    np.savez(tmp_path / "inputs.npz", **inputs)
+    expected = gan.generate(latents, inputs.get("labels"))
+    result = subprocess.run(
+        [sys.executable, "-S", str(SCRIPTS / "run_exports.py"), SITE_PACKAGES,
+         str(tmp_path / "inputs.npz"), str(paths["saved_model"]), str(paths["tflite"]),
+         str(paths["tflite_int8"]), str(paths["onnx"]), str(tmp_path / "out.npz")],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    got = dict(np.load(tmp_path / "out.npz"))
+    for runtime in ("saved_model", "tflite", "onnx"):
+        assert _matches(got[runtime], expected), runtime
+    assert _matches(got["tflite_int8"], expected, levels=8, fraction=0.99)
