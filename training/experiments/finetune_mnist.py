@@ -30,6 +30,8 @@ def main():
     parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--out", default="runs/finetune-mnist")
     parser.add_argument("--num-eval", type=int, default=2000)
+    parser.add_argument("--only-augmentation", action="store_true",
+                        help="run only the 200-image augmentation comparison")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -61,17 +63,22 @@ def main():
         gan.fit(ds, epochs=1, steps_per_epoch=args.steps, verbose=0)
         return time.time() - start
 
-    evaluate("pretrained", kerasgan.load("dcgan-fashion-mnist"))
-    for name, n, augment in [("finetune-500-diffaugment", 500, "diffaugment"),
-                             ("finetune-200-diffaugment", 200, "diffaugment"),
-                             ("finetune-200-ada", 200, "ada"),
-                             ("finetune-200-none", 200, "none")]:
+    runs = [("finetune-500-diffaugment", 500, "diffaugment"),
+            ("finetune-200-diffaugment", 200, "diffaugment"),
+            ("finetune-200-ada", 200, "ada"),
+            ("finetune-200-none", 200, "none")]
+    if args.only_augmentation:
+        runs = runs[1:]
+    else:
+        evaluate("pretrained", kerasgan.load("dcgan-fashion-mnist"))
+    for name, n, augment in runs:
         gan = prepare(kerasgan.load("dcgan-fashion-mnist", with_discriminator=True), augment=augment)
         evaluate(name, gan, fit(gan, subsets[n]), subsets[n])
-    keras.utils.set_random_seed(0)
-    scratch = kerasgan.DCGAN.from_size("small", ema_decay=0.999, seed=0, augment="diffaugment")
-    scratch.compile()
-    evaluate("scratch-500-diffaugment", scratch, fit(scratch, subsets[500]), subsets[500])
+    if not args.only_augmentation:
+        keras.utils.set_random_seed(0)
+        scratch = kerasgan.DCGAN.from_size("small", ema_decay=0.999, seed=0, augment="diffaugment")
+        scratch.compile()
+        evaluate("scratch-500-diffaugment", scratch, fit(scratch, subsets[500]), subsets[500])
     (out / "results.json").write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
 
