@@ -9,7 +9,11 @@ SavedModel signatures:
 - `sample(seed: int64[], num_images: int32[])` (+ `labels: int32[None]` for
   conditional models): latents are drawn inside the graph with
   `tf.random.stateless_normal`, so they differ from `gan.generate(seed=...)`,
-  which uses NumPy's generator.
+  which uses NumPy's generator;
+- `sample_truncated(seed, num_images, truncation: float32[])` (+ `labels`): the
+  same with the truncation trick (latent values beyond `truncation` resampled).
+  A signature can't have optional inputs, so truncation is this second
+  signature rather than an input of `sample`.
 
 Example:
 >>> kerasgan.export("dcgan-fashion-mnist", "serving", format="saved_model")   # doctest: +SKIP
@@ -46,13 +50,19 @@ class GeneratorModule:
         spec_y = tf.TensorSpec([None], tf.int32, name="labels")
         spec_seed = tf.TensorSpec([], tf.int64, name="seed")
         spec_n = tf.TensorSpec([], tf.int32, name="num_images")
+        spec_t = tf.TensorSpec([], tf.float32, name="truncation")
         if self.conditional:
             self.serving_default = tf.function(self._conditional, input_signature=[spec_z, spec_y])
             self.sample = tf.function(self._sample_conditional,
                                       input_signature=[spec_seed, spec_n, spec_y])
+            self.sample_truncated = tf.function(
+                self._sample_truncated_conditional,
+                input_signature=[spec_seed, spec_n, spec_t, spec_y])
         else:
             self.serving_default = tf.function(self._unconditional, input_signature=[spec_z])
             self.sample = tf.function(self._sample, input_signature=[spec_seed, spec_n])
+            self.sample_truncated = tf.function(self._sample_truncated,
+                                                input_signature=[spec_seed, spec_n, spec_t])
 
     def _check_labels(self, labels, count):
         tf.debugging.assert_equal(tf.shape(labels)[0], count,
@@ -83,6 +93,28 @@ class GeneratorModule:
         return tf.random.stateless_normal(
             tf.stack([num_images, self.latent_dim]),
             seed=tf.stack([seed, tf.constant(0, tf.int64)]))
+
+    def _truncated_latents(self, seed, num_images, truncation):
+        """Latents with every |z| > truncation resampled (as `GAN.make_latents` does)."""
+        tf.debugging.assert_positive(truncation, message="truncation must be > 0")
+        latents = self._latents(seed, num_images)
+
+        def outside(z):
+            return tf.abs(z) > truncation
+
+        def resample(i, z):
+            fresh = tf.random.stateless_normal(tf.shape(z), seed=tf.stack([seed, tf.cast(i, tf.int64)]))
+            return i + 1, tf.where(outside(z), fresh, z)
+
+        _, latents = tf.while_loop(lambda i, z: tf.logical_and(tf.reduce_any(outside(z)), i < 10_000),
+                                   resample, [tf.constant(1), latents])
+        return tf.clip_by_value(latents, -truncation, truncation)
+
+    def _sample_truncated(self, seed, num_images, truncation):
+        return self._unconditional(self._truncated_latents(seed, num_images, truncation))
+
+    def _sample_truncated_conditional(self, seed, num_images, truncation, labels):
+        return self._conditional(self._truncated_latents(seed, num_images, truncation), labels)
 
     def _sample(self, seed, num_images):
         return self._unconditional(self._latents(seed, num_images))
@@ -173,6 +205,7 @@ def _write_saved_model(module: GeneratorModule, directory, with_sample: bool = T
     archive.add_endpoint("serving_default", module.serving_default)
     if with_sample:
         archive.add_endpoint("sample", module.sample)
+        archive.add_endpoint("sample_truncated", module.sample_truncated)
     archive.write_out(str(directory), verbose=False)
 
 

@@ -72,7 +72,8 @@ def load_config(path) -> dict:
     for section, defaults in DEFAULTS.items():
         values = dict(defaults)
         given = user.get(section, {})
-        extra_ok = {"model": {"variant", "num_classes", "image_shape"}, "data": {"dataset"}}
+        extra_ok = {"model": {"variant", "num_classes", "image_shape"},
+                    "data": {"dataset", "image_size", "channels"}}
         for key in given:
             if key not in defaults and key not in extra_ok.get(section, set()):
                 raise unknown_name_error(f"key in [{section}] of {path}:", key,
@@ -98,7 +99,8 @@ def build_dataset(data_cfg: dict, *, global_batch_size: int, seed: int, split=No
                              labels=data_cfg["labels"], shuffle=shuffle, seed=seed)
     if Path(name).is_dir():
         return data.image_folder(name, batch_size=global_batch_size, labels=data_cfg["labels"],
-                                 seed=seed, image_size=data_cfg.get("image_size", 28))
+                                 seed=seed, image_size=data_cfg.get("image_size", 28),
+                                 channels=data_cfg.get("channels", 1))
     from kerasgan.utils import unknown_name_error
 
     raise unknown_name_error("dataset", name, loaders)

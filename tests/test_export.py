@@ -59,6 +59,8 @@ def test_runtimes_without_kerasgan_match_generate(exported):
     # Dynamic-range int8 weights: within 8 levels on 99% of pixels (stated tolerance).
     assert _matches(got["tflite_int8"], expected, levels=8, fraction=0.99)
     assert got["sample"].shape == (3, *gan.image_shape) and got["sample"].dtype == np.uint8
+    assert got["sample_truncated"].shape == got["sample"].shape
+    assert not np.array_equal(got["sample_truncated"], got["sample"])
     if gan.task == "conditional":
         assert "labels must be < num_classes (10)" in str(got["bad_label_error"])
 

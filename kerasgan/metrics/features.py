@@ -107,8 +107,15 @@ class InceptionFeatures(FeatureExtractor):
     """
 
     def __init__(self, weights="imagenet", image_shape=(28, 28, 1), batch_size=64):
-        base = keras.applications.InceptionV3(include_top=True, weights=weights,
-                                              classifier_activation=None)
+        try:
+            base = keras.applications.InceptionV3(include_top=True, weights=weights,
+                                                  classifier_activation=None)
+        except Exception as e:  # the download raises URL, HTTP or OS errors
+            raise RuntimeError(
+                f"InceptionV3 weights '{weights}' could not be loaded ({e}). They are downloaded "
+                "once from the Keras servers; offline, use the shipped kerasgan classifiers "
+                "(kerasgan.metrics.load_feature_extractor('fashion-mnist'))."
+            ) from e
         pool = base.get_layer("avg_pool").output
         images = keras.Input(tuple(image_shape), name="images")
         x = images

@@ -26,6 +26,8 @@ sample_args = {"seed": tf.constant(7, tf.int64), "num_images": tf.constant(3, tf
 if "labels" in inputs:
     sample_args["labels"] = tf.constant(inputs["labels"][:3])
 results["sample"] = loaded.signatures["sample"](**sample_args)["images"].numpy()
+truncated = loaded.signatures["sample_truncated"](truncation=tf.constant(0.5), **sample_args)
+results["sample_truncated"] = truncated["images"].numpy()
 if "labels" in inputs:
     bad = dict(inputs, labels=np.full_like(inputs["labels"], 99))
     try:
