@@ -14,7 +14,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
 
 import kerasgan  # noqa: E402
 from reference_dcgan import ReferenceDCGAN  # noqa: E402

@@ -14,15 +14,13 @@ Example:
 
 from __future__ import annotations
 
-import json
-import math
 import time
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from kerasgan.models.gan import GAN, _deserialize, _serialize
+from kerasgan.models.gan import GAN
 
 EMBEDDING_LAYERS = ("label_embedding", "label_projection")
 
