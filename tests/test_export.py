@@ -71,12 +71,17 @@ def test_saved_model_cli_run(exported):
     for key, value in inputs.items():
         np.save(root / f"{key}.npy", value)
         npy.append(f"{key}={root / key}.npy")
-    cli = Path(sys.executable).parent / "saved_model_cli"
     outdir = root / "cli_out"
-    result = subprocess.run([str(cli), "run", "--dir", str(paths["saved_model"]), "--tag_set", "serve",
+    # saved_model_cli's own entry point, started with `python -S` so kerasgan can't be imported.
+    launcher = ("import sys, importlib.util; sys.path.append(sys.argv.pop(1)); "
+                "assert importlib.util.find_spec('kerasgan') is None; "
+                "from tensorflow.python.tools.saved_model_cli import main; "
+                "sys.argv[0] = 'saved_model_cli'; sys.exit(main())")
+    result = subprocess.run([sys.executable, "-S", "-c", launcher, SITE_PACKAGES, "run",
+                             "--dir", str(paths["saved_model"]), "--tag_set", "serve",
                              "--signature_def", "serving_default", "--inputs", ";".join(npy),
                              "--outdir", str(outdir), "--overwrite"],
-                            capture_output=True, text=True, timeout=300,
+                            capture_output=True, text=True, timeout=300, cwd=root,
                             env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
     assert result.returncode == 0, result.stderr[-3000:]
     assert _matches(np.load(outdir / "images.npy"), expected)
