@@ -150,15 +150,23 @@ def test_extractor_rejects_wrong_shape(fashion_extractor):
         fashion_extractor.features(np.zeros((2, 32, 32, 3), np.uint8))
 
 
-def test_fid_callback_logs_to_history(fashion_extractor, mnist_small):
+def test_fid_callback_logs_to_history_and_tensorboard(fashion_extractor, mnist_small, tmp_path):
     gan = kerasgan.models.create("dcgan", "small", latent_dim=16)
     gan.compile()
     real = kerasgan.data.load_fashion_mnist("test")[0][:200]
-    callback = metrics.FIDCallback(real, fashion_extractor, every_n_epochs=1, num_samples=200)
+    callback = metrics.FIDCallback(real, fashion_extractor, every_n_epochs=1, num_samples=200,
+                                   log_dir=tmp_path)
     ds = kerasgan.data.from_numpy(mnist_small[0], batch_size=32)
     history = gan.fit(ds, epochs=2, steps_per_epoch=1, callbacks=[callback], verbose=0)
     key = "fid[kerasgan-fashion-mnist-classifier-v1]"
     assert len(history.history[key]) == 2 and all(v > 0 for v in history.history[key])
+    import tensorflow as tf
+
+    events = list((tmp_path / "metrics").glob("events.out.tfevents.*"))
+    assert events
+    tags = {v.tag for e in tf.compat.v1.train.summary_iterator(str(events[0]))
+            for v in e.summary.value}
+    assert key in tags
 
 
 @pytest.mark.large

@@ -170,10 +170,8 @@ def evaluate_preset(name_or_path, *, metrics=METRICS, num_samples: int = 10000,
 
 
 class FIDCallback(keras.callbacks.Callback):
-    """Computes FID every `every_n_epochs` epochs; logs it to history (and TensorBoard).
-
-    Put it *before* `keras.callbacks.TensorBoard` in the callbacks list so the
-    value is in the epoch logs TensorBoard writes.
+    """Computes FID every `every_n_epochs` epochs; logs it to history and, with
+    `log_dir`, writes it as a TensorBoard scalar (`fid[<extractor>]`).
 
     Example:
     >>> ext = kerasgan.metrics.load_feature_extractor("fashion-mnist")            # doctest: +SKIP
@@ -182,8 +180,10 @@ class FIDCallback(keras.callbacks.Callback):
     """
 
     def __init__(self, real_images, extractor: FeatureExtractor, every_n_epochs: int = 1,
-                 num_samples: int | None = None, seed: int = 0):
+                 num_samples: int | None = None, seed: int = 0, log_dir=None):
         super().__init__()
+        self.log_dir = log_dir
+        self._writer = None
         self.extractor = extractor
         self.every_n_epochs = every_n_epochs
         self.num_samples = num_samples or len(real_images)
@@ -202,3 +202,11 @@ class FIDCallback(keras.callbacks.Callback):
         self.history.append((epoch + 1, value))
         if logs is not None:
             logs[self.key] = value
+        if self.log_dir is not None:
+            import tensorflow as tf
+
+            if self._writer is None:
+                self._writer = tf.summary.create_file_writer(str(Path(self.log_dir) / "metrics"))
+            with self._writer.as_default():
+                tf.summary.scalar(self.key, value, step=epoch + 1)
+            self._writer.flush()
