@@ -64,27 +64,33 @@ class GeneratorModule:
             self.sample_truncated = tf.function(self._sample_truncated,
                                                 input_signature=[spec_seed, spec_n, spec_t])
 
-    def _check_labels(self, labels, count):
-        tf.debugging.assert_equal(tf.shape(labels)[0], count,
-                                  message="labels must have one entry per image")
-        tf.debugging.assert_greater_equal(labels, 0, message="labels must be >= 0")
-        tf.debugging.assert_less(labels, self.num_classes,
-                                 message=f"labels must be < num_classes ({self.num_classes})")
-
-    def _check_latents(self, latents):
-        if self.check_inputs:
-            tf.debugging.assert_equal(
-                tf.shape(latents)[1], self.latent_dim,
-                message=f"latents must have shape [N, {self.latent_dim}]")
+    def _checked(self, latents, labels=None):
+        """Returns the inputs gated on their checks, so a bad input fails with our message
+        before any generator op (e.g. the label embedding's gather) can fail with its own."""
+        if not self.check_inputs:
+            return latents, labels
+        checks = [tf.debugging.assert_equal(
+            tf.shape(latents)[1], self.latent_dim,
+            message=f"latents must have shape [N, {self.latent_dim}]")]
+        if labels is not None:
+            checks += [
+                tf.debugging.assert_equal(tf.shape(labels)[0], tf.shape(latents)[0],
+                                          message="labels must have one entry per image"),
+                tf.debugging.assert_greater_equal(labels, 0, message="labels must be >= 0"),
+                tf.debugging.assert_less(labels, self.num_classes,
+                                         message=f"labels must be < num_classes ({self.num_classes})"),
+            ]
+        with tf.control_dependencies(checks):
+            latents = tf.identity(latents)
+            labels = None if labels is None else tf.identity(labels)
+        return latents, labels
 
     def _unconditional(self, latents):
-        self._check_latents(latents)
+        latents, _ = self._checked(latents)
         return {"images": _to_uint8(self.generator(latents, training=False))}
 
     def _conditional(self, latents, labels):
-        self._check_latents(latents)
-        if self.check_inputs:
-            self._check_labels(labels, tf.shape(latents)[0])
+        latents, labels = self._checked(latents, labels)
         return {"images": _to_uint8(self.generator([latents, labels], training=False))}
 
     def _latents(self, seed, num_images):

@@ -30,7 +30,7 @@ def main():
         if src.is_file():
             shutil.copy(src, images / f"{name}.png")
         metrics = "<br>".join(f"{k}: {_fmt(v)}" for k, v in e.get("metrics", {}).items()
-                              if not k.startswith(("kid_std", "class_acc")) or k.startswith("class_acc"))
+                              if not k.startswith("kid_std"))
         params = e.get("parameters", {})
         lines.append(f"| [{name}](../zoo/{name}/README.md) | {e['task']} | {e['dataset']} | "
                      f"{e['resolution']} | {params.get('generator', '?'):,} / "
