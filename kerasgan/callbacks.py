@@ -40,7 +40,6 @@ class SampleGrid(keras.callbacks.Callback):
             return
         gan = self.model
         latents = gan.make_latents(self.num_images, seed=self.seed)
-        gan._generate_function = None  # the EMA copy may have been swapped in since
         grid = image_grid(gan.generate(latents))
         self.last_grid = grid
         if self.out_dir is not None:

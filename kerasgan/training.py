@@ -29,6 +29,7 @@ import math
 import os
 import platform
 import shlex
+import shutil
 import time
 import tomllib
 from pathlib import Path
@@ -36,6 +37,8 @@ from pathlib import Path
 import keras
 import numpy as np
 import tensorflow as tf
+
+from kerasgan.utils import atomic_directory
 
 logger = logging.getLogger("kerasgan.training")
 
@@ -190,8 +193,6 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         self.diverged = False
 
     def on_epoch_end(self, epoch, logs=None):
-        from kerasgan.utils import atomic_directory
-
         values = [np.ravel(v) for v in (logs or {}).values()]
         if not all(np.isfinite(v).all() for v in values):
             self.diverged = True
@@ -202,8 +203,6 @@ class ResumableCheckpoint(keras.callbacks.Callback):
             self.model.save_weights(tmp / STATE_FILE)
             (tmp / PROGRESS_FILE).write_text(json.dumps(progress))
         for old in sorted(self.backup_dir.glob("ckpt-*"))[:-self.keep]:
-            import shutil
-
             shutil.rmtree(old, ignore_errors=True)
 
 
@@ -282,9 +281,10 @@ def train(config_path, out_dir, *, strategy: str = "auto", resume: bool = False,
     wall = previous_wall + time.time() - start
     losses = {k: [float(np.ravel(v)[0]) for v in vals] for k, vals in history.history.items()}
     if checkpoints.diverged or any(not np.isfinite(v[-1]) for v in losses.values() if v):
+        last_good = latest_checkpoint(backup_dir)
         raise FloatingPointError(
             f"Training diverged: a loss became NaN or Inf ({losses}). The last good state is "
-            f"{latest_checkpoint(backup_dir)[0] if latest_checkpoint(backup_dir) else 'not saved'}; "
+            f"{last_good[0] if last_good else 'not saved'}; "
             "lower the learning rates or add a penalty, then --resume."
         )
     steps = int(gan.g_optimizer.iterations.numpy())
@@ -299,13 +299,12 @@ def train(config_path, out_dir, *, strategy: str = "auto", resume: bool = False,
         "training": {"steps": steps, "epochs": round(steps / data_steps, 2),
                      "batch_size": global_batch,
                      "wall_time_s": round(wall, 1), "hardware": hardware_description(),
-                     "strategy": type(strat).__name__, "command": command,
+                     "strategy": type(strat).__name__, "precision": policy, "command": command,
                      "final_losses": {k: v[-1] for k, v in losses.items() if v}},
         "config": {k: v for k, v in config.items() if k not in ("config_path",)},
         "config_sha256": config["config_sha256"],
         "evaluation_command": f"kerasgan evaluate {out_dir / 'preset'}",
     }
-    metadata["training"]["precision"] = policy
     keras.mixed_precision.set_global_policy("float32")
     preset = save_to_preset(gan, out_dir / "preset", metadata=metadata, overwrite=True)
     (out_dir / "train_summary.json").write_text(json.dumps(metadata, indent=2))

@@ -196,7 +196,6 @@ class FIDCallback(keras.callbacks.Callback):
         if (epoch + 1) % self.every_n_epochs:
             return
         gan = self.model
-        gan._generate_function = None
         fake, _ = _generate_in_batches(gan, self.num_samples, self.seed, 500, progress=False)
         value = fid_from_features(self._real_features, self.extractor.features(fake))
         self.history.append((epoch + 1, value))

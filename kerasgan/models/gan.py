@@ -111,7 +111,6 @@ class GAN(keras.Model):
         if isinstance(augment, dict):
             augment = _deserialize(augment)
         self.augment = augment_lib.get(augment)
-        self._generate_function = None
 
     def augment_images(self, images):
         if self.augment is None:
