@@ -21,9 +21,9 @@ from kerasgan import (callbacks, data, distribute, finetune, layers, losses, mod
                       penalties, utils)
 from kerasgan import zoo  # noqa: E402
 from kerasgan.export import export  # noqa: E402
-from kerasgan.models import GAN, ConditionalGAN, DCGAN, VanillaGAN  # noqa: E402
+from kerasgan.models import GAN, ConditionalGAN, DCGAN, Pix2Pix, VanillaGAN  # noqa: E402
 from kerasgan.zoo import list_models, load, model_info  # noqa: E402
 
-__all__ = ["GAN", "VanillaGAN", "DCGAN", "ConditionalGAN", "callbacks", "data", "distribute", "losses",
-           "models", "penalties", "utils", "zoo", "export", "load", "list_models", "model_info",
-           "__version__"]
+__all__ = ["GAN", "VanillaGAN", "DCGAN", "ConditionalGAN", "Pix2Pix", "callbacks", "data",
+           "distribute", "losses", "models", "penalties", "utils", "zoo", "export", "load",
+           "list_models", "model_info", "__version__"]

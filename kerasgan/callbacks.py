@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from kerasgan.utils import image_grid, save_image
+from kerasgan.utils import save_image
 
 
 class SampleGrid(keras.callbacks.Callback):
@@ -19,14 +19,17 @@ class SampleGrid(keras.callbacks.Callback):
         log_dir: a TensorBoard log folder for an image summary; None to skip.
         num_images: grid size; conditional models cycle through the classes.
         seed: the fixed latents' seed, so grids are comparable across epochs.
+        inputs: fixed generator inputs instead (a dict as `gan.example_inputs`
+            returns), e.g. `{"images": held_out_sources}` for image-to-image models.
 
     Example:
     >>> gan.fit(ds, epochs=5, callbacks=[SampleGrid("runs/grids", log_dir="runs/tb")])  # doctest: +SKIP
     """
 
     def __init__(self, out_dir=None, log_dir=None, every_n_epochs: int = 1, num_images: int = 64,
-                 seed: int = 0):
+                 seed: int = 0, inputs: dict | None = None):
         super().__init__()
+        self.inputs = inputs
         self.out_dir = Path(out_dir) if out_dir else None
         self.log_dir = log_dir
         self.every_n_epochs = every_n_epochs
@@ -39,8 +42,8 @@ class SampleGrid(keras.callbacks.Callback):
         if (epoch + 1) % self.every_n_epochs:
             return
         gan = self.model
-        latents = gan.make_latents(self.num_images, seed=self.seed)
-        grid = image_grid(gan.generate(latents))
+        inputs = self.inputs or gan.example_inputs(self.num_images, seed=self.seed)
+        grid = gan.preview(inputs)
         self.last_grid = grid
         if self.out_dir is not None:
             save_image(self.out_dir / f"samples_epoch_{epoch + 1:04d}.png", grid, upscale=2)

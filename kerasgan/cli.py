@@ -29,6 +29,20 @@ def _cmd_sample(args):
     from kerasgan.zoo import load
 
     gan = load(args.model, compile=False)
+    if gan.task == "image-to-image":
+        # Translations of held-out sources from the model's own paired dataset.
+        import numpy as np
+
+        from kerasgan.data import load_pairs
+        from kerasgan.utils import save_image
+
+        dataset = gan.preset_metadata.get("data", {}).get("dataset")
+        sources, _ = load_pairs(dataset, "test")
+        start = np.random.default_rng(args.seed).integers(0, len(sources) - args.num + 1)
+        grid = gan.preview({"images": sources[start:start + args.num]})
+        save_image(args.out, grid, upscale=args.upscale)
+        print(f"Wrote {args.num} (source, translation) pairs from {args.model} to {args.out}")
+        return 0
     labels = None
     if args.label is not None:
         labels = args.label
@@ -156,7 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--steps", type=int, default=1000)
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--augment", default="diffaugment", choices=["diffaugment", "ada", "none"])
+    p.add_argument("--augment", default="diffaugment",
+                   help="diffaugment, ada or none; KIND:POLICY picks transforms, "
+                        "e.g. diffaugment:translation (default: diffaugment)")
     p.add_argument("--freeze-d", type=int, default=0, help="FreezeD: freeze the first K D blocks")
     p.add_argument("--learning-rate", type=float, default=1e-4)
     p.add_argument("--holdout", type=float, default=0.2, help="fraction kept out for metrics")

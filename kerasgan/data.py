@@ -339,6 +339,90 @@ def load_dataset(name: str, split: str = "train"):
 
 
 # ---------------------------------------------------------------------------
+# Paired images (image-to-image translation)
+# ---------------------------------------------------------------------------
+
+def edge_maps(images) -> np.ndarray:
+    """Sobel edge magnitude of uint8 images (NHWC or NHW), as uint8 NHWC, one channel.
+
+    A fixed scale (magnitude / 2, clipped to 255), so the same image always gives
+    the same map. Color images are converted to gray first.
+    """
+    images = np.asarray(images)
+    if images.dtype != np.uint8:
+        raise TypeError(f"edge_maps expects uint8 images. Received: dtype={images.dtype}")
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4:
+        raise ValueError(f"Expected images of shape (N, H, W[, C]). Received: shape={images.shape}")
+    gray = images.astype(np.float64).mean(axis=-1)
+    padded = np.pad(gray, ((0, 0), (1, 1), (1, 1)), mode="edge")
+
+    def at(dy, dx):
+        return padded[:, 1 + dy:padded.shape[1] - 1 + dy, 1 + dx:padded.shape[2] - 1 + dx]
+
+    gx = (at(-1, 1) + 2 * at(0, 1) + at(1, 1)) - (at(-1, -1) + 2 * at(0, -1) + at(1, -1))
+    gy = (at(1, -1) + 2 * at(1, 0) + at(1, 1)) - (at(-1, -1) + 2 * at(-1, 0) + at(-1, 1))
+    magnitude = np.sqrt(gx ** 2 + gy ** 2) / 2.0
+    return np.clip(np.rint(magnitude), 0, 255).astype(np.uint8)[..., None]
+
+
+def from_pairs(sources, targets, *, batch_size: int = 128, shuffle: bool = True,
+               drop_remainder: bool = True, cache: bool = True,
+               seed: int | None = None) -> tf.data.Dataset:
+    """A pipeline of `(source, target)` image pairs for image-to-image models.
+
+    Args:
+        sources, targets: uint8 in [0, 255] or float in [-1, 1], `(N, H, W[, C])`,
+            the same N, height and width.
+
+    Example:
+    >>> ds = from_pairs(edge_maps(photos), photos, batch_size=64)   # doctest: +SKIP
+    """
+    sources, _ = _validate_arrays(sources, None, None)
+    targets, _ = _validate_arrays(targets, None, None)
+    if len(sources) != len(targets) or sources.shape[1:3] != targets.shape[1:3]:
+        raise ValueError(
+            "Sources and targets must pair up: the same count, height and width. "
+            f"Received: sources {sources.shape}, targets {targets.shape}"
+        )
+    if batch_size and drop_remainder and len(sources) < batch_size:
+        raise ValueError(
+            f"Only {len(sources)} pairs for batch_size={batch_size}: no full batch can be made."
+        )
+    ds = tf.data.Dataset.from_tensor_slices((sources, targets))
+    ds = ds.map(lambda x, y: (_scale(x), _scale(y)), num_parallel_calls=tf.data.AUTOTUNE)
+    return _finish(ds, batch_size, shuffle, cache, drop_remainder, seed, len(sources))
+
+
+def load_fashion_mnist_edges(split: str = "train", path=None) -> tuple[np.ndarray, np.ndarray]:
+    """`(edge maps, images)` of Fashion-MNIST: the edges2shoes task at 28x28."""
+    images, _ = load_fashion_mnist(split, path)
+    return edge_maps(images), images
+
+
+def fashion_mnist_edges(split: str = "train", *, batch_size: int = 128, shuffle: bool = True,
+                        path=None, drop_remainder: bool = True,
+                        seed: int | None = None) -> tf.data.Dataset:
+    """Fashion-MNIST `(edge map, image)` pairs; see `edge_maps`."""
+    sources, targets = load_fashion_mnist_edges(split, path)
+    return from_pairs(sources, targets, batch_size=batch_size, shuffle=shuffle,
+                      drop_remainder=drop_remainder, seed=seed)
+
+
+PAIRED_DATASETS = {"fashion-mnist-edges": load_fashion_mnist_edges}
+
+
+def load_pairs(name: str, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
+    """Arrays `(sources, targets)` (uint8 NHWC) of a named paired dataset."""
+    if name not in PAIRED_DATASETS:
+        from kerasgan.utils import unknown_name_error
+
+        raise unknown_name_error("paired dataset", name, PAIRED_DATASETS)
+    return PAIRED_DATASETS[name](split)
+
+
+# ---------------------------------------------------------------------------
 # Folders of the user's images
 # ---------------------------------------------------------------------------
 

@@ -6,6 +6,9 @@ not kerasgan. Every signature returns uint8 NHWC images under the key `images`.
 SavedModel signatures:
 - `serving_default(latents: float32[None, latent_dim])`, plus `labels: int32[None]`
   for conditional models;
+- image-to-image models (Pix2Pix): `translate(images: uint8[None, H, W, C])`,
+  also as `serving_default`; the images' size is checked. (In ONNX, where names
+  must be unique, its output is called `translated_images`.)
 - `sample(seed: int64[], num_images: int32[])` (+ `labels: int32[None]` for
   conditional models): latents are drawn inside the graph with
   `tf.random.stateless_normal`, so they differ from `gan.generate(seed=...)`,
@@ -43,6 +46,18 @@ class GeneratorModule:
     def __init__(self, gan, check_inputs: bool = True):
         self.check_inputs = check_inputs
         self.generator = gan.sampling_generator
+        self.endpoints = ["serving_default", "sample", "sample_truncated"]
+        if gan.task == "image-to-image":
+            self.source_shape = tuple(gan.source_shape)
+            # With checks, height and width are left open so a wrong size reaches our
+            # assert (and its message) instead of a bare signature-shape mismatch.
+            height, width = (None, None) if check_inputs else self.source_shape[:2]
+            spec_images = tf.TensorSpec([None, height, width, self.source_shape[2]], tf.uint8,
+                                        name="images")
+            self.serving_default = tf.function(self._translate, input_signature=[spec_images])
+            self.translate = tf.function(self._translate, input_signature=[spec_images])
+            self.endpoints = ["serving_default", "translate"]
+            return
         self.latent_dim = int(gan.latent_dim)
         self.conditional = gan.task == "conditional"
         self.num_classes = int(getattr(gan, "num_classes", 0) or 0)
@@ -84,6 +99,17 @@ class GeneratorModule:
             latents = tf.identity(latents)
             labels = None if labels is None else tf.identity(labels)
         return latents, labels
+
+    def _translate(self, images):
+        if self.check_inputs:
+            expected = ", ".join(str(d) for d in self.source_shape)
+            checks = [tf.debugging.assert_equal(
+                tf.shape(images)[1:], tf.constant(self.source_shape, tf.int32),
+                message=f"images must have shape [N, {expected}] (uint8)")]
+            with tf.control_dependencies(checks):
+                images = tf.identity(images)
+        scaled = tf.cast(images, tf.float32) / 127.5 - 1.0
+        return {"images": _to_uint8(self.generator(scaled, training=False))}
 
     def _unconditional(self, latents):
         latents, _ = self._checked(latents)
@@ -164,11 +190,12 @@ def export(gan_or_name, path, *, format: str = "saved_model", model_name: str | 
     if quantize and format != "tflite":
         raise ValueError(f"quantize=True applies to format='tflite' only. Received: format={format!r}")
     gan, default_name = _resolve_gan(gan_or_name)
-    if gan.task not in ("unconditional", "conditional"):
+    if gan.task not in ("unconditional", "conditional", "image-to-image"):
         raise NotImplementedError(f"Export of {gan.task} models is not implemented yet.")
     name = model_name or default_name
-    # LiteRT has no Assert op: its graph skips the label checks (documented).
-    module = GeneratorModule(gan, check_inputs=format != "tflite")
+    # LiteRT has no Assert op and ONNX drops it: their graphs skip the input checks
+    # (documented) and keep fixed image shapes, which their runtimes enforce.
+    module = GeneratorModule(gan, check_inputs=format == "saved_model")
     path = Path(path)
     if format == "saved_model":
         target = path / name / str(int(version))
@@ -181,7 +208,7 @@ def export(gan_or_name, path, *, format: str = "saved_model", model_name: str | 
         target = path / f"{name}{'.int8' if quantize else ''}.tflite"
         _refuse_existing(target, overwrite)
         with tempfile.TemporaryDirectory() as saved_model_dir:
-            _write_saved_model(module, saved_model_dir, with_sample=False)
+            _write_saved_model(module, saved_model_dir, all_endpoints=False)
             converter = tf.lite.TFLiteConverter.from_saved_model(
                 saved_model_dir, signature_keys=["serving_default"])
             if quantize:
@@ -194,24 +221,27 @@ def export(gan_or_name, path, *, format: str = "saved_model", model_name: str | 
     _refuse_existing(target, overwrite)
     import tf2onnx
 
-    signature = module.serving_default.input_signature
+    function = module.serving_default
+    if gan.task == "image-to-image":
+        # ONNX names must be unique, and the input is already called "images".
+        function = tf.function(lambda images: {"translated_images": module._translate(images)["images"]},
+                               input_signature=function.input_signature)
     with atomic_write(target) as tmp:
-        tf2onnx.convert.from_function(module.serving_default, input_signature=signature,
+        tf2onnx.convert.from_function(function, input_signature=function.input_signature,
                                       opset=opset, output_path=tmp)
     return target
 
 
-def _write_saved_model(module: GeneratorModule, directory, with_sample: bool = True):
+def _write_saved_model(module: GeneratorModule, directory, all_endpoints: bool = True):
     # Keras's ExportArchive tracks Keras 3 variables so converters can freeze them;
     # a bare tf.Module leaves LiteRT reading uninitialized resource variables.
     import keras
 
     archive = keras.export.ExportArchive()
     archive.track(module.generator)
-    archive.add_endpoint("serving_default", module.serving_default)
-    if with_sample:
-        archive.add_endpoint("sample", module.sample)
-        archive.add_endpoint("sample_truncated", module.sample_truncated)
+    for endpoint in module.endpoints:
+        if endpoint == "serving_default" or all_endpoints:
+            archive.add_endpoint(endpoint, getattr(module, endpoint))
     archive.write_out(str(directory), verbose=False)
 
 

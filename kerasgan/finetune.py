@@ -135,6 +135,12 @@ def finetune(name_or_path: str, data_dir, out_dir, *, steps: int = 1000, batch_s
         raise FileExistsError(f"{out_dir} exists and is not empty. Pass --overwrite to replace it.")
     keras.utils.set_random_seed(seed)
     gan = load(name_or_path, with_discriminator=True)
+    if gan.task == "image-to-image":
+        raise NotImplementedError(
+            f"{name_or_path} translates images, so it needs (source, target) pairs, which a "
+            "folder of images doesn't give. Fine-tune it in Python: "
+            "gan.fit(kerasgan.data.from_pairs(sources, targets), ...)."
+        )
     if gan.task == "conditional":
         raise NotImplementedError(
             "kerasgan finetune trains on unlabeled folders; fine-tune conditional models in "

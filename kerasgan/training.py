@@ -75,7 +75,8 @@ def load_config(path) -> dict:
     for section, defaults in DEFAULTS.items():
         values = dict(defaults)
         given = user.get(section, {})
-        extra_ok = {"model": {"variant", "num_classes", "image_shape"},
+        extra_ok = {"model": {"variant", "num_classes", "image_shape", "d_normalization",
+                              "l1_weight"},
                     "data": {"dataset", "image_size", "channels"}}
         for key in given:
             if key not in defaults and key not in extra_ok.get(section, set()):
@@ -97,6 +98,10 @@ def build_dataset(data_cfg: dict, *, global_batch_size: int, seed: int, split=No
 
     loaders = {"fashion-mnist": data.fashion_mnist, "mnist": data.mnist}
     name = data_cfg["dataset"]
+    if name in data.PAIRED_DATASETS:
+        sources, targets = data.load_pairs(name, split or data_cfg["split"])
+        return data.from_pairs(sources, targets, batch_size=global_batch_size, shuffle=shuffle,
+                               seed=seed)
     if name in loaders:
         return loaders[name](split or data_cfg["split"], batch_size=global_batch_size,
                              labels=data_cfg["labels"], shuffle=shuffle, seed=seed)
@@ -106,7 +111,7 @@ def build_dataset(data_cfg: dict, *, global_batch_size: int, seed: int, split=No
                                  channels=data_cfg.get("channels", 1))
     from kerasgan.utils import unknown_name_error
 
-    raise unknown_name_error("dataset", name, loaders)
+    raise unknown_name_error("dataset", name, [*loaders, *data.PAIRED_DATASETS])
 
 
 def build_gan(config: dict):
@@ -117,8 +122,9 @@ def build_gan(config: dict):
               "ema_decay": m["ema_decay"], "seed": config["train"]["seed"]}
     if "image_shape" in m:
         kwargs["image_shape"] = tuple(m["image_shape"])
-    if "num_classes" in m:
-        kwargs["num_classes"] = m["num_classes"]
+    for key in ("num_classes", "d_normalization", "l1_weight"):
+        if key in m:
+            kwargs[key] = m[key]
     gan = models.create(m["variant"], m["size"], **kwargs)
     o, loss_cfg, pen = config["optimizer"], config["loss"], config["penalty"]
     d_loss = losses.get(loss_cfg["d"])
@@ -180,6 +186,18 @@ def latest_checkpoint(backup_dir) -> tuple[Path, dict] | None:
     return None
 
 
+class StopAtStep(keras.callbacks.Callback):
+    """Ends training once the generator has taken `total_steps` steps."""
+
+    def __init__(self, total_steps: int):
+        super().__init__()
+        self.total_steps = total_steps
+
+    def on_train_batch_end(self, batch, logs=None):
+        if int(self.model.g_optimizer.iterations.numpy()) >= self.total_steps:
+            self.model.stop_training = True
+
+
 class ResumableCheckpoint(keras.callbacks.Callback):
     """Saves the whole training state (both networks, EMA, both optimizers, the noise
     seed) every `chunk` steps into `ckpt-NNNNNN/`, written as a temp folder then renamed,
@@ -197,7 +215,8 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         if not all(np.isfinite(v).all() for v in values):
             self.diverged = True
             return
-        progress = {"chunks_done": epoch + 1, "steps": (epoch + 1) * self.chunk,
+        progress = {"chunks_done": epoch + 1,
+                    "steps": int(self.model.g_optimizer.iterations.numpy()),
                     "wall_time_s": self.previous_wall + time.time() - self.started}
         with atomic_directory(self.backup_dir / f"ckpt-{epoch + 1:06d}", overwrite=True) as tmp:
             self.model.save_weights(tmp / STATE_FILE)
@@ -253,8 +272,10 @@ def train(config_path, out_dir, *, strategy: str = "auto", resume: bool = False,
         gan = build_gan(config)
     data_steps = t["steps_per_epoch"] or count_batches(dataset)
     total_steps = t["epochs"] * data_steps
-    chunk = max(1, min(t["backup_every_steps"], total_steps))
-    num_chunks = math.ceil(total_steps / chunk)
+    # Equal chunks of at most backup_every_steps that add up to total_steps where
+    # possible; otherwise the last one is cut short by StopAtStep.
+    num_chunks = math.ceil(total_steps / max(1, min(t["backup_every_steps"], total_steps)))
+    chunk = math.ceil(total_steps / num_chunks)
     chunks_done, previous_wall = 0, 0.0
     if resume:
         latest = latest_checkpoint(backup_dir)
@@ -266,13 +287,21 @@ def train(config_path, out_dir, *, strategy: str = "auto", resume: bool = False,
     # A repeated, seeded pipeline skipped to the saved position replays exactly the
     # batches an uninterrupted run would see next.
     stream = dataset.repeat().skip(chunks_done * chunk)
+    sample_inputs = None
+    if gan.task == "image-to-image":
+        # Grids and golden outputs from held-out sources, not noise.
+        from kerasgan.data import load_pairs
+
+        held_out, _ = load_pairs(config["data"]["dataset"], config["eval"]["reference_split"])
+        sample_inputs = {"images": held_out[:64]}
     start = time.time()
     checkpoints = ResumableCheckpoint(backup_dir, chunk, started=start, previous_wall=previous_wall)
     callbacks = [
+        StopAtStep(total_steps),
         checkpoints,
         keras.callbacks.TerminateOnNaN(),
         SampleGrid(out_dir / "grids", log_dir=out_dir / "logs",
-                   every_n_epochs=max(1, data_steps // chunk)),
+                   every_n_epochs=max(1, data_steps // chunk), inputs=sample_inputs),
         keras.callbacks.TensorBoard(str(out_dir / "logs"), update_freq=50),
         keras.callbacks.CSVLogger(str(out_dir / "history.csv"), append=True),
     ]
@@ -299,14 +328,15 @@ def train(config_path, out_dir, *, strategy: str = "auto", resume: bool = False,
         "training": {"steps": steps, "epochs": round(steps / data_steps, 2),
                      "batch_size": global_batch,
                      "wall_time_s": round(wall, 1), "hardware": hardware_description(),
-                     "strategy": type(strat).__name__, "precision": policy, "command": command,
+                     "strategy": type(strat).__name__.lstrip("_"), "precision": policy, "command": command,
                      "final_losses": {k: v[-1] for k, v in losses.items() if v}},
         "config": {k: v for k, v in config.items() if k not in ("config_path",)},
         "config_sha256": config["config_sha256"],
         "evaluation_command": f"kerasgan evaluate {out_dir / 'preset'}",
     }
     keras.mixed_precision.set_global_policy("float32")
-    preset = save_to_preset(gan, out_dir / "preset", metadata=metadata, overwrite=True)
+    preset = save_to_preset(gan, out_dir / "preset", metadata=metadata, overwrite=True,
+                            sample_inputs=sample_inputs)
     (out_dir / "train_summary.json").write_text(json.dumps(metadata, indent=2))
     if evaluate:
         from kerasgan.metrics import evaluate_preset

@@ -11,6 +11,7 @@ import pytest
 import kerasgan
 from gan_test_case import tiny_gan
 from kerasgan.export import GeneratorModule, rest_request
+from kerasgan.zoo.preset import golden_inputs
 
 SCRIPTS = Path(__file__).parent / "scripts"
 SITE_PACKAGES = sysconfig.get_paths()["purelib"]
@@ -29,17 +30,19 @@ def _exports(gan, root):
     return paths
 
 
-@pytest.fixture(scope="module", params=["dcgan", "cgan"])
-def exported(request, tmp_path_factory):
+@pytest.fixture(scope="module", params=["dcgan", "cgan", "pix2pix"])
+def exported(request, tmp_path_factory, mnist_small):
     gan = tiny_gan(request.param)
     root = tmp_path_factory.mktemp(f"export-{request.param}")
     paths = _exports(gan, root)
-    latents = gan.make_latents(5, seed=11)
-    inputs = {"latents": latents}
+    if gan.task == "image-to-image":
+        inputs = {"images": kerasgan.data.edge_maps(mnist_small[0][:5])}
+    else:
+        inputs = gan.example_inputs(5, seed=11)
     if gan.task == "conditional":
         inputs["labels"] = np.array([0, 3, 9, 2, 5], np.int32)
     np.savez(root / "inputs.npz", **inputs)
-    expected = gan.generate(latents, inputs.get("labels"))
+    expected = gan.generate_from(inputs)
     return gan, paths, inputs, expected, root
 
 
@@ -58,6 +61,10 @@ def test_runtimes_without_kerasgan_match_generate(exported):
         assert _matches(got[runtime], expected), runtime
     # Dynamic-range int8 weights: within 8 levels on 99% of pixels (stated tolerance).
     assert _matches(got["tflite_int8"], expected, levels=8, fraction=0.99)
+    if gan.task == "image-to-image":
+        assert _matches(got["translate"], expected)
+        assert "images must have shape [N, 28, 28, 1] (uint8)" in str(got["bad_size_error"])
+        return
     assert got["sample"].shape == (3, *gan.image_shape) and got["sample"].dtype == np.uint8
     assert got["sample_truncated"].shape == got["sample"].shape
     assert not np.array_equal(got["sample_truncated"], got["sample"])
@@ -103,18 +110,30 @@ def test_tf_serving_layout_and_rest_body(exported):
     assert signature.structured_outputs["images"].dtype == tf.uint8
 
 
-def test_docs_rest_body_matches_signature():
-    """docs/serving.md shows a REST body; its names and dtypes must fit the signature."""
+def test_docs_rest_bodies_match_signatures():
+    """docs/serving.md shows REST bodies; their names, dtypes and shapes must fit the signatures."""
     text = (Path(__file__).parents[1] / "docs" / "serving.md").read_text()
-    start = text.index("```json\n") + len("```json\n")
-    body = json.loads(text[start:text.index("```", start)])
-    gan = tiny_gan("cgan", latent_dim=100)
-    module_spec = GeneratorModule(gan).serving_default.input_signature
-    names = {spec.name: spec for spec in module_spec}
-    assert body["signature_name"] == "serving_default"
-    assert set(body["inputs"]) == set(names)
-    assert np.asarray(body["inputs"]["latents"]).shape[1] == 100
-    assert np.asarray(body["inputs"]["labels"]).dtype.kind == "i"
+    bodies = [json.loads(block.split("```")[0]) for block in text.split("```json\n")[1:]]
+    translator = tiny_gan("pix2pix")
+    modules = {"serving_default": GeneratorModule(tiny_gan("cgan", latent_dim=100)),
+               "translate": GeneratorModule(translator)}
+    assert {body["signature_name"] for body in bodies} == set(modules)
+    for body in bodies:
+        signature = getattr(modules[body["signature_name"]], body["signature_name"])
+        specs = {spec.name: spec for spec in signature.input_signature}
+        assert set(body["inputs"]) == set(specs), body["signature_name"]
+        for name, value in body["inputs"].items():
+            array = np.asarray(value)
+            assert specs[name].shape.is_compatible_with(array.shape), name
+            if specs[name].dtype.is_integer:
+                limits = np.iinfo(specs[name].dtype.as_numpy_dtype)
+                assert array.dtype.kind in "iu", name
+                assert limits.min <= array.min() and array.max() <= limits.max, name
+            else:
+                assert array.dtype.kind in "fiu", name
+    translate_body = next(b for b in bodies if b["signature_name"] == "translate")
+    images = np.asarray(translate_body["inputs"]["images"])
+    assert images.shape[1:] == translator.source_shape and images.max() <= 255
 
 
 def test_export_errors(tmp_path):
@@ -134,6 +153,12 @@ def test_export_errors(tmp_path):
         serving(latents=tf.zeros((2, 7)), labels=tf.constant([0, 1]))
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"labels must be < num_classes \(10\)"):
         serving(latents=tf.zeros((2, 16)), labels=tf.constant([0, 10]))
+    translator = tiny_gan("pix2pix")
+    path = kerasgan.export(translator, tmp_path, model_name="t")
+    translate = tf.saved_model.load(str(path)).signatures["translate"]
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=r"images must have shape \[N, 28, 28, 1\] \(uint8\)"):
+        translate(images=tf.zeros((1, 32, 32, 1), tf.uint8))
 
 
 def test_failed_write_leaves_nothing(tmp_path):
@@ -156,12 +181,10 @@ def test_failed_write_leaves_nothing(tmp_path):
 def test_every_registered_model_exports_and_matches(name, tmp_path):
     gan = kerasgan.load(name, compile=False)
     paths = _exports(gan, tmp_path)
-    latents = gan.make_latents(4, seed=5)
-    inputs = {"latents": latents}
-    if gan.task == "conditional":
-        inputs["labels"] = np.arange(4, dtype=np.int32) % gan.num_classes
+    with np.load(Path(gan.preset_path) / "golden.npz") as golden:
+        inputs = golden_inputs(golden)  # in-distribution inputs, for every kind of model
     np.savez(tmp_path / "inputs.npz", **inputs)
-    expected = gan.generate(latents, inputs.get("labels"))
+    expected = gan.generate_from(inputs)
     result = subprocess.run(
         [sys.executable, "-S", str(SCRIPTS / "run_exports.py"), SITE_PACKAGES,
          str(tmp_path / "inputs.npz"), str(paths["saved_model"]), str(paths["tflite"]),

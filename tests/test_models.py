@@ -62,11 +62,19 @@ def test_every_loss_trains(loss, mnist_small):
 
 
 def test_gradient_penalty_is_logged(mnist_small):
-    gan = tiny_gan("dcgan")
+    gan = tiny_gan("dcgan", d_normalization="layer")
     gan.compile(d_loss="wasserstein", g_loss="wasserstein",
                 d_penalty=kerasgan.penalties.GradientPenalty(10.0))
     history = run_fit_test(gan, dataset_for(gan, *mnist_small), steps=2)
     assert history.history["d_penalty"][-1] > 0
+
+
+def test_penalty_on_a_batch_normalized_critic_warns():
+    gan = tiny_gan("dcgan")
+    with pytest.warns(UserWarning, match="batch-normalized discriminator.*d_normalization='layer'"):
+        gan.compile(d_penalty=kerasgan.penalties.R1Penalty(10.0))
+    with pytest.raises(ValueError, match="Unknown discriminator normalization 'group'"):
+        tiny_gan("dcgan", d_normalization="group")
 
 
 def test_conditional_generate_checks_labels():

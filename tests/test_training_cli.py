@@ -2,6 +2,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -46,6 +47,58 @@ def test_train_from_config_writes_an_evaluated_preset(tmp_path, variant, labels)
     assert (tmp_path / "run" / "grids" / "samples_epoch_0001.png").is_file()
     with pytest.raises(FileExistsError, match="--resume"):
         training.train(config, tmp_path / "run", verbose=0)
+
+
+def test_train_takes_exactly_the_configured_steps(tmp_path):
+    """7 steps with a backup every 3: chunks of 3, 3 and a last one cut to 1."""
+    config = tmp_path / "seven.toml"
+    config.write_text(TINY_CONFIG.format(variant="dcgan", labels="false")
+                      .replace("steps_per_epoch = 3", "steps_per_epoch = 7\nbackup_every_steps = 3"))
+    preset = training.train(config, tmp_path / "run", verbose=0, evaluate=False)
+    assert json.loads((preset / "metadata.json").read_text())["training"]["steps"] == 7
+    _, progress = training.latest_checkpoint(tmp_path / "run" / "backup")
+    assert progress["steps"] == 7
+
+
+PIX2PIX_CONFIG = """
+name = "tiny-pix2pix"
+[model]
+variant = "pix2pix"
+size = "small"
+ema_decay = 0.9
+l1_weight = 50.0
+[data]
+dataset = "fashion-mnist-edges"
+batch_size = 16
+[train]
+epochs = 1
+steps_per_epoch = 3
+seed = 0
+[eval]
+metrics = ["fid", "pr"]
+num_samples = 200
+"""
+
+
+def test_train_pix2pix_from_config(tmp_path):
+    config = tmp_path / "pix2pix.toml"
+    config.write_text(PIX2PIX_CONFIG)
+    preset = training.train(config, tmp_path / "run", verbose=0)
+    meta = json.loads((preset / "metadata.json").read_text())
+    assert meta["task"] == "image-to-image" and meta["training"]["steps"] == 3
+    metrics = meta["metrics"]
+    assert metrics["protocol"]["reference"] == "fashion-mnist-edges:test"
+    assert "fid[kerasgan-fashion-mnist-classifier-v1]" in metrics
+    assert 0 < metrics["mae_uint8"] < 255 and metrics["psnr_db"] > 0
+    gan = kerasgan.load(str(preset))
+    assert gan.l1_weight == 50.0
+    sources, _ = kerasgan.data.load_pairs("fashion-mnist-edges", "test")
+    with np.load(preset / "golden.npz") as golden:  # held-out sources, not noise
+        np.testing.assert_array_equal(golden["images"], sources[:8])
+    assert "pipeline_tag: image-to-image" in (preset / "README.md").read_text()
+    out = tmp_path / "pairs.png"
+    assert cli.main(["sample", str(preset), "--num", "8", "--out", str(out)]) == 0
+    assert Image.open(out).size[0] > Image.open(out).size[1]
 
 
 def test_config_errors_are_clear(tmp_path):

@@ -11,7 +11,7 @@ import kerasgan
 from gan_test_case import tiny_gan
 from kerasgan import zoo
 from kerasgan.zoo.hub import files_to_push, push, seed_hf_cache
-from kerasgan.zoo.preset import PresetError, save_to_preset
+from kerasgan.zoo.preset import PresetError, golden_inputs, save_to_preset
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REGISTERED = zoo.list_models()
@@ -27,10 +27,10 @@ def tiny_preset(tmp_path_factory):
 
 def _assert_reproduces_golden(gan, folder):
     with np.load(Path(folder) / "golden.npz", allow_pickle=False) as golden:
-        labels = golden["labels"] if "labels" in golden.files else None
-        out = gan.generate(golden["latents"], labels, output="float")
-        np.testing.assert_allclose(out, golden["images_float"], atol=1e-5)
-        np.testing.assert_array_equal(gan.generate(golden["latents"], labels), golden["images_uint8"])
+        inputs = golden_inputs(golden)
+        np.testing.assert_allclose(gan.generate_from(inputs, output="float"),
+                                   golden["images_float"], atol=1e-5)
+        np.testing.assert_array_equal(gan.generate_from(inputs), golden["images_uint8"])
 
 
 def test_preset_layout_and_exact_reload(tiny_preset):
@@ -189,11 +189,11 @@ def test_registered_model_loads_through_huggingface_hub(name, tmp_path):
     seed_hf_cache(zoo.zoo_mirror() / name, info["repo_id"], info["revision"], cache)
     code = f"""
 import numpy as np, kerasgan
+from kerasgan.zoo.preset import golden_inputs
 for ref in ["{name}", "hf://{info['repo_id']}", "hf://{info['repo_id']}@{info['revision']}"]:
     gan = kerasgan.load(ref)
     golden = np.load(gan.preset_path + "/golden.npz")
-    labels = golden["labels"] if "labels" in golden.files else None
-    assert np.array_equal(gan.generate(golden["latents"], labels), golden["images_uint8"]), ref
+    assert np.array_equal(gan.generate_from(golden_inputs(golden)), golden["images_uint8"]), ref
     assert "{cache}" in gan.preset_path, gan.preset_path
 try:
     kerasgan.load("{name}", revision="c" * 40)

@@ -168,13 +168,15 @@ AUGMENTATIONS = {"diffaugment": DiffAugment, "ada": AdaptiveAugment}
 
 
 def get(name: str | None):
-    """"diffaugment", "ada", "none"/None, or a layer instance."""
+    """"diffaugment", "ada", "none"/None, a layer instance, or "KIND:POLICY" for a
+    subset of transforms, e.g. "diffaugment:translation" or "ada:translation,cutout"."""
     if name is None or name == "none":
         return None
     if isinstance(name, keras.layers.Layer):
         return name
-    if name not in AUGMENTATIONS:
+    kind, _, policy = str(name).partition(":")
+    if kind not in AUGMENTATIONS:
         from kerasgan.utils import unknown_name_error
 
-        raise unknown_name_error("augmentation", name, list(AUGMENTATIONS) + ["none"])
-    return AUGMENTATIONS[name]()
+        raise unknown_name_error("augmentation", kind, list(AUGMENTATIONS) + ["none"])
+    return AUGMENTATIONS[kind](policy) if policy else AUGMENTATIONS[kind]()

@@ -3,6 +3,7 @@
 from kerasgan.models.conditional_gan import ConditionalGAN
 from kerasgan.models.dcgan import DCGAN
 from kerasgan.models.gan import GAN
+from kerasgan.models.pix2pix import Pix2Pix
 from kerasgan.models.vanilla_gan import VanillaGAN
 
 #: variant name (as used in training configs) -> class.
@@ -10,6 +11,7 @@ VARIANTS = {
     "gan": VanillaGAN,
     "dcgan": DCGAN,
     "cgan": ConditionalGAN,
+    "pix2pix": Pix2Pix,
 }
 
 
@@ -34,4 +36,4 @@ def create(variant: str, size: str = "small", **kwargs) -> GAN:
     return VARIANTS[variant].from_size(size, **kwargs)
 
 
-__all__ = ["GAN", "VanillaGAN", "DCGAN", "ConditionalGAN", "VARIANTS", "create"]
+__all__ = ["GAN", "VanillaGAN", "DCGAN", "ConditionalGAN", "Pix2Pix", "VARIANTS", "create"]

@@ -49,14 +49,28 @@ def dcgan_generator_body(x, image_shape, base_filters, kernel_size=5):
     return layers.Activation("tanh", dtype="float32", name="images")(x)
 
 
-def dcgan_discriminator_body(x, image_shape, base_filters, kernel_size=5):
-    """Strided convs with LeakyReLU (no batch norm on the first), flattened features."""
+D_NORMALIZATIONS = ("batch", "layer", "none")
+
+
+def dcgan_discriminator_body(x, image_shape, base_filters, kernel_size=5, normalization="batch"):
+    """Strided convs with LeakyReLU (no normalization on the first), flattened features.
+
+    `normalization`: "batch" (DCGAN), "layer" or "none". Use "layer" or "none" with a
+    gradient penalty: batch norm couples the samples whose gradients it penalizes.
+    """
+    if normalization not in D_NORMALIZATIONS:
+        from kerasgan.utils import unknown_name_error
+
+        raise unknown_name_error("discriminator normalization", normalization, D_NORMALIZATIONS)
     _, steps = upsampling_plan(image_shape[0])
     for i in range(steps):
+        normalized = i > 0 and normalization != "none"
         x = layers.Conv2D(base_filters * 2 ** i, kernel_size, strides=2, padding="same",
-                          use_bias=i == 0)(x)
-        if i > 0:
+                          use_bias=not normalized)(x)
+        if normalized and normalization == "batch":
             x = layers.BatchNormalization(synchronized=True)(x)
+        elif normalized:
+            x = layers.LayerNormalization(axis=[1, 2, 3])(x)
         x = layers.LeakyReLU(0.2)(x)
     return layers.Flatten()(x)
 
@@ -68,10 +82,11 @@ def build_dcgan_generator(latent_dim=100, image_shape=(28, 28, 1), base_filters=
     return keras.Model(latents, images, name=name)
 
 
-def build_dcgan_discriminator(image_shape=(28, 28, 1), base_filters=64,
+def build_dcgan_discriminator(image_shape=(28, 28, 1), base_filters=64, normalization="batch",
                               name="discriminator") -> keras.Model:
     images = keras.Input(tuple(image_shape), name="images")
-    features = dcgan_discriminator_body(images, tuple(image_shape), base_filters)
+    features = dcgan_discriminator_body(images, tuple(image_shape), base_filters,
+                                        normalization=normalization)
     logits = layers.Dense(1, dtype="float32", name="logits")(features)
     return keras.Model(images, logits, name=name)
 
@@ -87,11 +102,16 @@ class DCGAN(GAN):
     """
 
     @classmethod
-    def from_size(cls, size="base", *, image_shape=(28, 28, 1), latent_dim=100, **kwargs):
-        """A new, untrained model of a named size ('small', 'base' or 'large')."""
+    def from_size(cls, size="base", *, image_shape=(28, 28, 1), latent_dim=100,
+                  d_normalization="batch", **kwargs):
+        """A new, untrained model of a named size ('small', 'base' or 'large').
+
+        `d_normalization`: "batch" (the paper), or "layer" / "none" for a critic trained
+        with a gradient penalty (as WGAN-GP prescribes).
+        """
         from kerasgan.models import check_size
 
         filters = check_size(SIZES, size)["base_filters"]
         generator = build_dcgan_generator(latent_dim, image_shape, filters)
-        discriminator = build_dcgan_discriminator(image_shape, filters)
+        discriminator = build_dcgan_discriminator(image_shape, filters, d_normalization)
         return cls(generator, discriminator, **kwargs)

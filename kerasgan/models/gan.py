@@ -8,6 +8,8 @@ variants override `train_step` as a whole.
 
 from __future__ import annotations
 
+import warnings
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -163,6 +165,14 @@ class GAN(keras.Model):
         if isinstance(d_penalty, dict):
             d_penalty = _deserialize(d_penalty)
         self.d_penalty = d_penalty
+        if d_penalty is not None and any(isinstance(layer, keras.layers.BatchNormalization)
+                                         for layer in self.discriminator._flatten_layers()):
+            warnings.warn(
+                f"{type(d_penalty).__name__} with a batch-normalized discriminator: batch norm "
+                "couples the samples whose gradients are penalized (and with several replicas "
+                "the penalty then differs from one device's). Build the discriminator with "
+                "layer norm or none, e.g. DCGAN.from_size(..., d_normalization='layer').",
+                stacklevel=2)
         if self.generator.dtype_policy.name == "mixed_float16":
             # float16 gradients underflow without dynamic loss scaling.
             if not isinstance(self.d_optimizer, keras.optimizers.LossScaleOptimizer):
@@ -433,6 +443,25 @@ class GAN(keras.Model):
         if output != "uint8":
             raise ValueError(f"output must be 'uint8' or 'float'. Received: {output!r}")
         return to_uint8(images)
+
+    def example_inputs(self, num_images: int, seed=None) -> dict:
+        """Generator inputs keyed like the serving signature's inputs: `latents`
+        (+ `labels`, cycling through the classes, for conditional models)."""
+        inputs = {"latents": self.make_latents(num_images, seed)}
+        labels = self.prepare_labels(None, num_images) if self.task == "conditional" else None
+        if labels is not None:
+            inputs["labels"] = labels
+        return inputs
+
+    def generate_from(self, inputs: dict, output="uint8") -> np.ndarray:
+        """Images for a dict of inputs as `example_inputs` makes (and golden files store)."""
+        return self.generate(inputs["latents"], inputs.get("labels"), output=output)
+
+    def preview(self, inputs: dict) -> np.ndarray:
+        """A uint8 image grid of the outputs for `inputs`."""
+        from kerasgan.utils import image_grid
+
+        return image_grid(self.generate_from(inputs))
 
     # --------------------------------------------------------- serialization
     def get_config(self):

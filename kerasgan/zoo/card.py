@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 
-DATASET_IDS = {"fashion-mnist": "zalando-datasets/fashion_mnist", "mnist": "ylecun/mnist"}
+DATASET_IDS = {"fashion-mnist": "zalando-datasets/fashion_mnist", "mnist": "ylecun/mnist",
+               "fashion-mnist-edges": "zalando-datasets/fashion_mnist"}
+PIPELINE_TAGS = {"unconditional": "unconditional-image-generation",
+                 "conditional": "unconditional-image-generation",
+                 "image-to-image": "image-to-image", "text-to-image": "text-to-image"}
 
 
 def _metrics_table(metrics: dict) -> str:
@@ -37,12 +41,21 @@ def render_card(meta: dict) -> str:
         *[f"- {t}" for t in tags],
         "datasets:",
         f"- {DATASET_IDS.get(dataset, dataset)}",
-        "pipeline_tag: unconditional-image-generation",
+        f"pipeline_tag: {PIPELINE_TAGS.get(meta.get('task'), 'unconditional-image-generation')}",
         "---",
     ]
-    conditional = meta.get("task") == "conditional"
-    usage = ("gan.generate(16, labels=7, seed=0)  # class 7" if conditional
-             else "gan.generate(16, seed=0)")
+    task = meta.get("task", "unconditional")
+    conditional = task == "conditional"
+    usage = {"conditional": "gan.generate(16, labels=7, seed=0)  # class 7",
+             "image-to-image": "gan.translate(source_images)  # uint8 NHWC in, out"
+             }.get(task, "gan.generate(16, seed=0)")
+    if task == "image-to-image":
+        serving = ("SavedModel `translate(images: uint8[None, H, W, C])` (also "
+                   "`serving_default`), returning uint8 NHWC images.")
+    else:
+        serving = ("SavedModel `serving_default(latents: float32[None, latent_dim])`"
+                   + (", `labels: int32[None]`" if conditional else "")
+                   + ", returning uint8 NHWC images; `sample(seed, num_images)`.")
     lines = [
         f"# {name}",
         "",
@@ -83,9 +96,7 @@ def render_card(meta: dict) -> str:
         "Low resolution; samples show typical GAN artefacts; not for any decision about people.",
         "",
         "## Serving",
-        "See `kerasgan export`: SavedModel `serving_default(latents: float32[None, latent_dim])`"
-        + (", `labels: int32[None]`" if conditional else "")
-        + ", returning uint8 NHWC images.",
+        f"See `kerasgan export`: {serving}",
         "",
     ]
     return "\n".join(front + [""] + lines)

@@ -45,22 +45,31 @@ def environment_versions() -> dict:
             "python": platform.python_version()}
 
 
-def golden_outputs(gan) -> dict:
-    latents = gan.make_latents(GOLDEN_COUNT, seed=GOLDEN_SEED)
-    labels = gan.prepare_labels(None, GOLDEN_COUNT) if gan.task == "conditional" else None
-    outputs = gan.generate(latents, labels, output="float")
-    golden = {"latents": latents, "images_float": outputs,
-              "images_uint8": gan.generate(latents, labels)}
-    if labels is not None:
-        golden["labels"] = labels
-    return golden
+def golden_outputs(gan, inputs: dict | None = None) -> dict:
+    """Fixed inputs (by default `gan.example_inputs(GOLDEN_COUNT, seed=GOLDEN_SEED)`)
+    and the float and uint8 outputs for them."""
+    if inputs is None:
+        inputs = gan.example_inputs(GOLDEN_COUNT, seed=GOLDEN_SEED)
+    else:
+        inputs = {k: np.asarray(v)[:GOLDEN_COUNT] for k, v in inputs.items()}
+    return {**inputs, "images_float": gan.generate_from(inputs, output="float"),
+            "images_uint8": gan.generate_from(inputs)}
+
+
+def golden_inputs(golden) -> dict:
+    """The input arrays of a loaded `golden.npz` (every key but the outputs)."""
+    return {k: golden[k] for k in golden.files if k not in ("images_float", "images_uint8")}
 
 
 def save_to_preset(gan, path, *, metadata: dict | None = None, card: str | None = None,
-                   overwrite: bool = False, samples_seed: int = 0) -> Path:
+                   overwrite: bool = False, samples_seed: int = 0,
+                   sample_inputs: dict | None = None) -> Path:
     """Writes `gan` as a zoo checkpoint folder, atomically (temp dir, then rename).
 
     The generator weights are the EMA weights when the model keeps an EMA.
+    `sample_inputs` (e.g. held-out source images for an image-to-image model,
+    `{"images": ...}`) feed `samples.png` and the golden outputs; by default
+    they are `gan.example_inputs(...)`.
 
     Example:
     >>> gan.save_to_preset("zoo/my-dcgan")   # doctest: +SKIP
@@ -71,12 +80,12 @@ def save_to_preset(gan, path, *, metadata: dict | None = None, card: str | None 
                                                   indent=2, sort_keys=True))
         gan.sampling_generator.save_weights(tmp / GENERATOR_WEIGHTS)
         gan.discriminator.save_weights(tmp / DISCRIMINATOR_WEIGHTS)
-        golden = golden_outputs(gan)
+        golden = golden_outputs(gan, sample_inputs)
         with open(tmp / GOLDEN_FILE, "wb") as f:
             np.savez(f, **golden)
-        labels = gan.prepare_labels(None, 64) if gan.task == "conditional" else None
-        grid = image_grid(gan.generate(64, labels, seed=samples_seed), cols=8)
-        save_image(tmp / SAMPLES_FILE, grid, upscale=2)
+        if sample_inputs is None:
+            sample_inputs = gan.example_inputs(64, seed=samples_seed)
+        save_image(tmp / SAMPLES_FILE, gan.preview(sample_inputs), upscale=2)
         meta = dict(metadata or {})
         meta.setdefault("name", path.name)
         meta["class_name"] = type(gan).__name__

@@ -22,19 +22,31 @@ import tensorflow as tf  # noqa: E402
 loaded = tf.saved_model.load(saved_model)
 serving = loaded.signatures["serving_default"]
 results["saved_model"] = serving(**{k: tf.constant(v) for k, v in inputs.items()})["images"].numpy()
-sample_args = {"seed": tf.constant(7, tf.int64), "num_images": tf.constant(3, tf.int32)}
-if "labels" in inputs:
-    sample_args["labels"] = tf.constant(inputs["labels"][:3])
-results["sample"] = loaded.signatures["sample"](**sample_args)["images"].numpy()
-truncated = loaded.signatures["sample_truncated"](truncation=tf.constant(0.5), **sample_args)
-results["sample_truncated"] = truncated["images"].numpy()
-if "labels" in inputs:
-    bad = dict(inputs, labels=np.full_like(inputs["labels"], 99))
+if "sample" in loaded.signatures:
+    sample_args = {"seed": tf.constant(7, tf.int64), "num_images": tf.constant(3, tf.int32)}
+    if "labels" in inputs:
+        sample_args["labels"] = tf.constant(inputs["labels"][:3])
+    results["sample"] = loaded.signatures["sample"](**sample_args)["images"].numpy()
+    truncated = loaded.signatures["sample_truncated"](truncation=tf.constant(0.5), **sample_args)
+    results["sample_truncated"] = truncated["images"].numpy()
+
+
+def error_of(signature, **bad):
     try:
-        serving(**{k: tf.constant(v) for k, v in bad.items()})
-        results["bad_label_error"] = np.array("no error")
+        signature(**{k: tf.constant(v) for k, v in bad.items()})
+        return np.array("no error")
     except tf.errors.InvalidArgumentError as e:
-        results["bad_label_error"] = np.array(e.message)
+        return np.array(e.message)
+
+
+if "labels" in inputs:
+    results["bad_label_error"] = error_of(serving, **dict(inputs, labels=np.full_like(inputs["labels"], 99)))
+if "translate" in loaded.signatures:
+    translate = loaded.signatures["translate"]
+    results["translate"] = translate(images=tf.constant(inputs["images"]))["images"].numpy()
+    wrong = np.zeros((2, inputs["images"].shape[1] + 4, inputs["images"].shape[2] + 4,
+                      inputs["images"].shape[3]), np.uint8)
+    results["bad_size_error"] = error_of(translate, images=wrong)
 
 from ai_edge_litert.interpreter import Interpreter  # noqa: E402
 

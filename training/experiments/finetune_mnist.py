@@ -32,6 +32,10 @@ def main():
     parser.add_argument("--num-eval", type=int, default=2000)
     parser.add_argument("--only-augmentation", action="store_true",
                         help="run only the 200-image augmentation comparison")
+    parser.add_argument("--augmentations", default="diffaugment+ada+none",
+                        help="for the 200-image comparison, separated by '+': e.g. "
+                             "'none+diffaugment:translation+ada:translation'")
+    parser.add_argument("--freeze-d", type=int, default=0, help="FreezeD for every fine-tuning run")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -63,23 +67,24 @@ def main():
         gan.fit(ds, epochs=1, steps_per_epoch=args.steps, verbose=0)
         return time.time() - start
 
-    runs = [("finetune-500-diffaugment", 500, "diffaugment"),
-            ("finetune-200-diffaugment", 200, "diffaugment"),
-            ("finetune-200-ada", 200, "ada"),
-            ("finetune-200-none", 200, "none")]
-    if args.only_augmentation:
-        runs = runs[1:]
-    else:
+    runs = [(f"finetune-200-{a.replace(':', '-').replace(',', '-')}", 200, a)
+            for a in args.augmentations.split("+")]
+    if not args.only_augmentation:
+        runs.insert(0, ("finetune-500-diffaugment", 500, "diffaugment"))
         evaluate("pretrained", kerasgan.load("dcgan-fashion-mnist"))
     for name, n, augment in runs:
-        gan = prepare(kerasgan.load("dcgan-fashion-mnist", with_discriminator=True), augment=augment)
+        gan = prepare(kerasgan.load("dcgan-fashion-mnist", with_discriminator=True), augment=augment,
+                      freeze_d=args.freeze_d)
         evaluate(name, gan, fit(gan, subsets[n]), subsets[n])
     if not args.only_augmentation:
         keras.utils.set_random_seed(0)
         scratch = kerasgan.DCGAN.from_size("small", ema_decay=0.999, seed=0, augment="diffaugment")
         scratch.compile()
         evaluate("scratch-500-diffaugment", scratch, fit(scratch, subsets[500]), subsets[500])
-    (out / "results.json").write_text(json.dumps(results, indent=2))
+    results_file = out / "results.json"
+    if results_file.exists():  # several invocations may share one folder
+        results = {**json.loads(results_file.read_text()), **results}
+    results_file.write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
 
 

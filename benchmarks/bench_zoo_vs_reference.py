@@ -1,0 +1,157 @@
+"""Each zoo checkpoint against a keras.io-style reference DCGAN trained for the same time.
+
+    python benchmarks/bench_zoo_vs_reference.py dcgan-fashion-mnist=1700 gan-mnist=500 \
+        [--out runs/zoo-vs-reference.json]
+
+`NAME=SECONDS` gives the reference SECONDS of training; a bare `NAME` uses the
+wall time on the checkpoint's card. The budget becomes a step count: the
+reference's seconds per step on this machine and data pipeline are measured
+first (100 steps, on a throwaway copy; keep the machine otherwise idle for
+that minute), so the long training itself may share the machine. Checkpoints
+trained on the same dataset share one reference run, snapshotted at each count.
+
+The reference trains on the checkpoint's own data pipeline (same split, batch
+size and shuffling seed). Both are then measured side by side with the card's
+protocol: the same feature extractor, number of samples, reference split and
+latent seed. Prints FID and KID for both and the ratio.
+"""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+import kerasgan  # noqa: E402
+from kerasgan import metrics, training  # noqa: E402
+from kerasgan.utils import to_uint8  # noqa: E402
+from kerasgan.zoo.preset import read_metadata  # noqa: E402
+from reference_dcgan import ReferenceDCGAN  # noqa: E402
+
+
+class BatchClock(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.times = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.times.append(time.perf_counter())
+
+
+def seconds_per_step(dataset, steps=100, warmup=10):
+    """The reference's training speed on this dataset, measured on a throwaway copy."""
+    clock = BatchClock()
+    model = ReferenceDCGAN()
+    model.compile()
+    model.fit(dataset, epochs=1, steps_per_epoch=warmup + steps, callbacks=[clock], verbose=0)
+    return (clock.times[-1] - clock.times[warmup - 1]) / steps
+
+
+class SnapshotAtSteps(keras.callbacks.Callback):
+    """Copies the generator's weights at each step count; stops after the last."""
+
+    def __init__(self, step_counts):
+        super().__init__()
+        self.step_counts = set(step_counts)
+        self.snapshots = {}
+        self.steps = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps += 1
+        if self.steps % 500 == 0:
+            print(f"  reference step {self.steps}", flush=True)
+        if self.steps in self.step_counts:
+            self.snapshots[self.steps] = self.model.generator.get_weights()
+        if len(self.snapshots) == len(self.step_counts):
+            self.model.stop_training = True
+
+
+def reference_images(generator, num, seed, latent_dim=100, batch=500):
+    latents = np.random.default_rng(seed).standard_normal((num, latent_dim)).astype(np.float32)
+    return np.concatenate([to_uint8(generator.predict(latents[i:i + batch], verbose=0))
+                           for i in range(0, num, batch)])
+
+
+def read_card(name):
+    return read_metadata(kerasgan.zoo.resolve(name)[0])
+
+
+def parse_budgets(items):
+    budgets = {}
+    for item in items:
+        name, _, seconds = item.partition("=")
+        budgets[name] = float(seconds) if seconds else read_card(name)["training"]["wall_time_s"]
+    return budgets
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("checkpoints", nargs="+", help="NAME or NAME=SECONDS")
+    parser.add_argument("--out", default=None, help="also write the results as JSON here")
+    args = parser.parse_args()
+    budgets = parse_budgets(args.checkpoints)
+    cards = {name: read_card(name) for name in budgets}
+    by_data = {}
+    for name, card in cards.items():
+        data = dict(card["config"]["data"], labels=False)
+        key = json.dumps(data, sort_keys=True)
+        by_data.setdefault(key, (data, card["config"]["train"]["seed"], []))[2].append(name)
+
+    # Time every pipeline first, while the machine is still idle.
+    groups = []
+    for data, seed, names in by_data.values():
+        keras.utils.set_random_seed(seed)
+        dataset = training.build_dataset(data, global_batch_size=data["batch_size"], seed=seed)
+        step_time = seconds_per_step(dataset.repeat())
+        print(f"reference on {data['dataset']}: {step_time * 1000:.0f} ms/step", flush=True)
+        groups.append((data, seed, names, dataset, step_time))
+
+    rows = []
+    for data, seed, names, dataset, step_time in groups:
+        steps_for = {n: max(1, round(budgets[n] / step_time)) for n in names}
+        keras.utils.set_random_seed(seed)
+        reference = ReferenceDCGAN()
+        reference.compile()
+        snap = SnapshotAtSteps(steps_for.values())
+        reference.fit(dataset.repeat(), epochs=1, steps_per_epoch=max(steps_for.values()),
+                      callbacks=[snap], verbose=0)
+        for name in names:
+            protocol = cards[name]["metrics"]["protocol"]
+            num, split = protocol["num_fake"], protocol["reference"].split(":")[1]
+            extractor = metrics.load_feature_extractor(data["dataset"])
+            ours = metrics.evaluate(kerasgan.load(name), data["dataset"], num_samples=num,
+                                    metrics=["fid", "kid"], reference_split=split,
+                                    seed=protocol["seed"], progress=False)
+            steps = steps_for[name]
+            reference.generator.set_weights(snap.snapshots[steps])
+            real, _ = kerasgan.data.load_dataset(data["dataset"], split)
+            theirs = metrics.compare_image_sets(
+                real[:num], reference_images(reference.generator, num, protocol["seed"]),
+                extractor, ["fid", "kid"], progress=False)
+            eid = extractor.extractor_id
+            rows.append({"checkpoint": name, "budget_s": budgets[name],
+                         "checkpoint_steps": cards[name]["training"]["steps"],
+                         "reference_steps": steps,
+                         "reference_s_per_step": step_time, "num_samples": num, "extractor": eid,
+                         "fid": ours[f"fid[{eid}]"], "reference_fid": theirs[f"fid[{eid}]"],
+                         "kid": ours[f"kid[{eid}]"], "reference_kid": theirs[f"kid[{eid}]"]})
+
+    print(f"{'checkpoint':22s} {'budget s':>8s} {'steps':>6s} {'ref steps':>9s} {'FID':>8s} "
+          f"{'ref FID':>8s} {'ratio':>6s} {'KID':>8s} {'ref KID':>8s}")
+    for r in rows:
+        print(f"{r['checkpoint']:22s} {r['budget_s']:8.0f} {r['checkpoint_steps']:6d} "
+              f"{r['reference_steps']:9d} {r['fid']:8.1f} {r['reference_fid']:8.1f} "
+              f"{r['fid'] / r['reference_fid']:5.2f}x {r['kid']:8.0f} {r['reference_kid']:8.0f}")
+    print("FID/KID on each checkpoint's card protocol; extractor per row: "
+          + ", ".join(sorted({r['extractor'] for r in rows})))
+    if args.out:
+        Path(args.out).write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()
