@@ -3,37 +3,22 @@
     python benchmarks/bench_train_speed.py [--steps 30] [--batch 128]
 
 Compares kerasgan's DCGAN (small and base) with the keras.io-style reference
-DCGAN, and float32 with XLA (`jit_compile=True`), on the same machine and data.
+DCGAN, float32 with XLA (`jit_compile=True`), and TensorFlow's default strategy
+with `OneDeviceStrategy`, on the same machine and data.
 """
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 import kerasgan  # noqa: E402
 from reference_dcgan import ReferenceDCGAN  # noqa: E402
-
-
-class BatchClock(keras.callbacks.Callback):
-    """Timestamps batch ends, so tracing, warm-up and the input pipeline's start are excluded."""
-
-    def __init__(self):
-        super().__init__()
-        self.times = []
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.times.append(time.perf_counter())
-
-
-def images_per_second(model, dataset, steps, batch, warmup=5):
-    clock = BatchClock()
-    model.fit(dataset, epochs=1, steps_per_epoch=warmup + steps, callbacks=[clock], verbose=0)
-    return steps * batch / (clock.times[-1] - clock.times[warmup - 1])
+from timing import seconds_per_step  # noqa: E402
 
 
 def main():
@@ -44,16 +29,23 @@ def main():
     images, _ = kerasgan.data.load_fashion_mnist("train")
     dataset = kerasgan.data.from_numpy(images[:20000], batch_size=args.batch).repeat()
     results = {}
-    for name, make, jit in [
-        ("reference keras.io-style DCGAN", lambda: ReferenceDCGAN(), False),
-        ("kerasgan DCGAN small (EMA)", lambda: kerasgan.DCGAN.from_size("small", ema_decay=0.999), False),
-        ("kerasgan DCGAN small, XLA", lambda: kerasgan.DCGAN.from_size("small", ema_decay=0.999), True),
-        ("kerasgan DCGAN base", lambda: kerasgan.DCGAN.from_size("base"), False),
+    one_device = tf.distribute.OneDeviceStrategy("/cpu:0")
+    default = tf.distribute.get_strategy()
+    for name, make, jit, strategy in [
+        ("reference keras.io-style DCGAN", lambda: ReferenceDCGAN(), False, default),
+        ("kerasgan DCGAN small (EMA)", lambda: kerasgan.DCGAN.from_size("small", ema_decay=0.999),
+         False, default),
+        ("kerasgan DCGAN small, XLA", lambda: kerasgan.DCGAN.from_size("small", ema_decay=0.999),
+         True, default),
+        ("kerasgan DCGAN small, OneDeviceStrategy",
+         lambda: kerasgan.DCGAN.from_size("small", ema_decay=0.999), False, one_device),
+        ("kerasgan DCGAN base", lambda: kerasgan.DCGAN.from_size("base"), False, default),
     ]:
         keras.utils.set_random_seed(0)
-        model = make()
-        model.compile() if jit is False else model.compile(jit_compile=True)
-        results[name] = images_per_second(model, dataset, args.steps, args.batch)
+        with strategy.scope():
+            model = make()
+            model.compile(jit_compile=True) if jit else model.compile()
+        results[name] = args.batch / seconds_per_step(model, dataset, args.steps)
     base = results["reference keras.io-style DCGAN"]
     print(f"{'model':36s} {'img/s':>8s} {'vs reference':>13s}")
     for name, value in results.items():

@@ -19,7 +19,6 @@ latent seed. Prints FID and KID for both and the ratio.
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -32,24 +31,14 @@ from kerasgan import metrics, training  # noqa: E402
 from kerasgan.utils import to_uint8  # noqa: E402
 from kerasgan.zoo.preset import read_metadata  # noqa: E402
 from reference_dcgan import ReferenceDCGAN  # noqa: E402
+from timing import seconds_per_step  # noqa: E402
 
 
-class BatchClock(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.times = []
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.times.append(time.perf_counter())
-
-
-def seconds_per_step(dataset, steps=100, warmup=10):
+def reference_seconds_per_step(dataset):
     """The reference's training speed on this dataset, measured on a throwaway copy."""
-    clock = BatchClock()
     model = ReferenceDCGAN()
     model.compile()
-    model.fit(dataset, epochs=1, steps_per_epoch=warmup + steps, callbacks=[clock], verbose=0)
-    return (clock.times[-1] - clock.times[warmup - 1]) / steps
+    return seconds_per_step(model, dataset, steps=100, warmup=10)
 
 
 class SnapshotAtSteps(keras.callbacks.Callback):
@@ -107,7 +96,7 @@ def main():
     for data, seed, names in by_data.values():
         keras.utils.set_random_seed(seed)
         dataset = training.build_dataset(data, global_batch_size=data["batch_size"], seed=seed)
-        step_time = seconds_per_step(dataset.repeat())
+        step_time = reference_seconds_per_step(dataset.repeat())
         print(f"reference on {data['dataset']}: {step_time * 1000:.0f} ms/step", flush=True)
         groups.append((data, seed, names, dataset, step_time))
 

@@ -36,7 +36,8 @@ def main():
                      f"{e['resolution']} | {params.get('generator', '?'):,} / "
                      f"{params.get('discriminator', '?'):,} | {metrics or 'not evaluated'} | "
                      f"<img src=\"images/{name}.png\" width=\"160\"> |")
-        call = "gan.generate(16, labels=3, seed=0)" if e.get("conditional") else "gan.generate(16, seed=0)"
+        call = {"conditional": "gan.generate(16, labels=3, seed=0)",
+                "image-to-image": "gan.translate(source_images)"}.get(e["task"], "gan.generate(16, seed=0)")
         snippets.append(f'- `{name}`: `gan = kerasgan.load("{name}"); images = {call}`')
     lines += ["", "## Loading", "", *snippets, "",
               "## Feature classifiers (for metrics)", "",
