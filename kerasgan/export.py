@@ -54,8 +54,8 @@ class GeneratorModule:
             height, width = (None, None) if check_inputs else self.source_shape[:2]
             spec_images = tf.TensorSpec([None, height, width, self.source_shape[2]], tf.uint8,
                                         name="images")
-            self.serving_default = tf.function(self._translate, input_signature=[spec_images])
             self.translate = tf.function(self._translate, input_signature=[spec_images])
+            self.serving_default = self.translate  # one function, served under both names
             self.endpoints = ["serving_default", "translate"]
             return
         self.latent_dim = int(gan.latent_dim)
