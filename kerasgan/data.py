@@ -329,8 +329,11 @@ def mnist(split: str = "train", *, batch_size: int = 128, labels: bool = False,
 
 
 def load_dataset(name: str, split: str = "train"):
-    """Arrays `(images uint8 NHWC, labels)` of a named dataset: 'fashion-mnist' or 'mnist'."""
-    loaders = {"fashion-mnist": load_fashion_mnist, "mnist": load_mnist}
+    """Arrays `(images uint8 NHWC, labels)` of a named dataset: 'fashion-mnist', 'mnist'
+    or 'glyphs' (labels: character indices, see `kerasgan.glyphs`)."""
+    from kerasgan.glyphs import load_glyphs
+
+    loaders = {"fashion-mnist": load_fashion_mnist, "mnist": load_mnist, "glyphs": load_glyphs}
     if name not in loaders:
         from kerasgan.utils import unknown_name_error
 
@@ -420,6 +423,67 @@ def load_pairs(name: str, split: str = "train") -> tuple[np.ndarray, np.ndarray]
 
         raise unknown_name_error("paired dataset", name, PAIRED_DATASETS)
     return PAIRED_DATASETS[name](split)
+
+
+# ---------------------------------------------------------------------------
+# Captioned images (text to image)
+# ---------------------------------------------------------------------------
+
+def from_captions(images, captions, *, batch_size: int = 64, shuffle: bool = True,
+                  drop_remainder: bool = True, cache: bool = True,
+                  seed: int | None = None) -> tf.data.Dataset:
+    """A pipeline of `(image, caption)` pairs for text-to-image models; captions stay
+    strings (the model tokenizes them).
+
+    Example:
+    >>> ds = from_captions(np.zeros((64, 32, 32, 1), np.uint8), ["digit one"] * 64, batch_size=32)
+    >>> images, captions = next(iter(ds))
+    >>> images.shape, captions.dtype
+    (TensorShape([32, 32, 32, 1]), tf.string)
+    """
+    images, _ = _validate_arrays(images, None, None)
+    captions = np.asarray(captions)
+    if captions.dtype.kind not in "US" and captions.dtype != object:
+        raise TypeError(f"Captions must be strings. Received: dtype={captions.dtype}")
+    if captions.shape != (len(images),):
+        raise ValueError(f"Expected one caption per image, shape ({len(images)},). "
+                         f"Received: shape={captions.shape}")
+    if batch_size and drop_remainder and len(images) < batch_size:
+        raise ValueError(
+            f"Only {len(images)} images for batch_size={batch_size}: no full batch can be made. "
+            "Use a smaller batch_size or more images.")
+    ds = tf.data.Dataset.from_tensor_slices((images, captions.astype(str)))
+    ds = ds.map(lambda x, c: (_scale(x), c), num_parallel_calls=tf.data.AUTOTUNE)
+    return _finish(ds, batch_size, shuffle, cache, drop_remainder, seed, len(images))
+
+
+def load_captioned_glyphs(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
+    """`(images uint8 [N, 32, 32, 1], captions)` of the rendered glyphs (`kerasgan.glyphs`)."""
+    from kerasgan.glyphs import glyph_captions, load_glyphs
+
+    images, labels = load_glyphs(split)
+    return images, glyph_captions(labels)
+
+
+#: name -> loader of `(images, captions)`.
+CAPTIONED_DATASETS = {"glyphs": load_captioned_glyphs}
+
+
+def caption_classes(name: str) -> tuple[str, ...]:
+    """The distinct captions of a captioned dataset, in the order of the class ids its
+    feature classifier predicts (so caption i is class i)."""
+    from kerasgan.glyphs import CAPTIONS
+
+    return {"glyphs": CAPTIONS}[name]
+
+
+def load_captions(name: str, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
+    """Arrays `(images uint8 NHWC, captions str)` of a named captioned dataset."""
+    if name not in CAPTIONED_DATASETS:
+        from kerasgan.utils import unknown_name_error
+
+        raise unknown_name_error("captioned dataset", name, CAPTIONED_DATASETS)
+    return CAPTIONED_DATASETS[name](split)
 
 
 # ---------------------------------------------------------------------------

@@ -9,8 +9,14 @@ SavedModel signatures:
 - image-to-image models (Pix2Pix): `translate(images: uint8[None, H, W, C])`,
   also as `serving_default`; the images' size is checked. (In ONNX, where names
   must be unique, its output is called `translated_images`.)
+- text-to-image models (StackGAN): `serving_default(latents, captions: string[None])`
+  with the tokenizer (TextVectorization) and text encoder inside the graph; a
+  caption with a word outside the vocabulary is an error. LiteRT and ONNX have no
+  string ops, so there the model takes `token_ids: int32[None, max_caption_length]`
+  and `<name>.tokenizer.json` beside it holds the vocabulary and the rule that
+  turns a caption into ids (no TensorFlow needed);
 - `sample(seed: int64[], num_images: int32[])` (+ `labels: int32[None]` for
-  conditional models): latents are drawn inside the graph with
+  conditional models, + `captions: string[None]` for text-to-image models): latents are drawn inside the graph with
   `tf.random.stateless_normal`, so they differ from `gan.generate(seed=...)`,
   which uses NumPy's generator;
 - `sample_truncated(seed, num_images, truncation: float32[])` (+ `labels`): the
@@ -43,9 +49,10 @@ def _to_uint8(images):
 class GeneratorModule:
     """The sampling generator and its serving functions (tf.functions with signatures)."""
 
-    def __init__(self, gan, check_inputs: bool = True):
+    def __init__(self, gan, check_inputs: bool = True, strings: bool = True):
         self.check_inputs = check_inputs
         self.generator = gan.sampling_generator
+        self.tokenizer = None
         self.endpoints = ["serving_default", "sample", "sample_truncated"]
         if gan.task == "image-to-image":
             self.source_shape = tuple(gan.source_shape)
@@ -59,6 +66,9 @@ class GeneratorModule:
             self.endpoints = ["serving_default", "translate"]
             return
         self.latent_dim = int(gan.latent_dim)
+        if gan.task == "text-to-image":
+            self._init_text(gan, strings)
+            return
         self.conditional = gan.task == "conditional"
         self.num_classes = int(getattr(gan, "num_classes", 0) or 0)
         spec_z = tf.TensorSpec([None, self.latent_dim], tf.float32, name="latents")
@@ -78,6 +88,51 @@ class GeneratorModule:
             self.sample = tf.function(self._sample, input_signature=[spec_seed, spec_n])
             self.sample_truncated = tf.function(self._sample_truncated,
                                                 input_signature=[spec_seed, spec_n, spec_t])
+
+    def _init_text(self, gan, strings):
+        self.tokenizer = gan.tokenizer
+        self.max_caption_length = int(gan.max_caption_length)
+        spec_z = tf.TensorSpec([None, self.latent_dim], tf.float32, name="latents")
+        spec_ids = tf.TensorSpec([None, self.max_caption_length], tf.int32, name="token_ids")
+        spec_captions = tf.TensorSpec([None], tf.string, name="captions")
+        spec_seed = tf.TensorSpec([], tf.int64, name="seed")
+        spec_n = tf.TensorSpec([], tf.int32, name="num_images")
+        spec_t = tf.TensorSpec([], tf.float32, name="truncation")
+        self.from_token_ids = tf.function(self._from_token_ids, input_signature=[spec_z, spec_ids])
+        if not strings:  # LiteRT / ONNX: ids in, tokenized by the client
+            self.serving_default = self.from_token_ids
+            self.endpoints = ["serving_default"]
+            return
+        self.serving_default = tf.function(self._from_captions,
+                                           input_signature=[spec_z, spec_captions])
+        self.sample = tf.function(
+            lambda seed, num_images, captions: self._from_captions(
+                self._latents(seed, num_images), captions),
+            input_signature=[spec_seed, spec_n, spec_captions])
+        self.sample_truncated = tf.function(
+            lambda seed, num_images, truncation, captions: self._from_captions(
+                self._truncated_latents(seed, num_images, truncation), captions),
+            input_signature=[spec_seed, spec_n, spec_t, spec_captions])
+        self.endpoints = ["serving_default", "sample", "sample_truncated", "from_token_ids"]
+
+    def _from_token_ids(self, latents, token_ids):
+        latents, _ = self._checked(latents)
+        return {"images": _to_uint8(self.generator([latents, token_ids], training=False))}
+
+    def _from_captions(self, latents, captions):
+        token_ids = tf.cast(self.tokenizer(captions), tf.int32)
+        if self.check_inputs:
+            checks = [
+                tf.debugging.assert_equal(tf.shape(captions)[0], tf.shape(latents)[0],
+                                          message="captions must have one entry per image"),
+                tf.debugging.assert_equal(
+                    tf.reduce_any(tf.equal(token_ids, 1)), False,
+                    message="captions contain a word outside the vocabulary of the model "
+                            "(listed in its model card)"),
+            ]
+            with tf.control_dependencies(checks):
+                token_ids = tf.identity(token_ids)
+        return self._from_token_ids(latents, token_ids)
 
     def _checked(self, latents, labels=None):
         """Returns the inputs gated on their checks, so a bad input fails with our message
@@ -190,12 +245,19 @@ def export(gan_or_name, path, *, format: str = "saved_model", model_name: str | 
     if quantize and format != "tflite":
         raise ValueError(f"quantize=True applies to format='tflite' only. Received: format={format!r}")
     gan, default_name = _resolve_gan(gan_or_name)
-    if gan.task not in ("unconditional", "conditional", "image-to-image"):
+    if gan.task not in ("unconditional", "conditional", "image-to-image", "text-to-image"):
         raise NotImplementedError(f"Export of {gan.task} models is not implemented yet.")
     name = model_name or default_name
     # LiteRT has no Assert op and ONNX drops it: their graphs skip the input checks
-    # (documented) and keep fixed image shapes, which their runtimes enforce.
-    module = GeneratorModule(gan, check_inputs=format == "saved_model")
+    # (documented) and keep fixed image shapes, which their runtimes enforce. Neither
+    # has string ops, so text models take token ids there.
+    module = GeneratorModule(gan, check_inputs=format == "saved_model",
+                             strings=format == "saved_model")
+    if gan.task == "text-to-image" and format != "saved_model":
+        # Shared by the LiteRT and ONNX files: the same content may be rewritten.
+        tokenizer_file = Path(path) / f"{name}.tokenizer.json"
+        if tokenizer_file.exists() and tokenizer_file.read_text() != _tokenizer_spec(gan):
+            _refuse_existing(tokenizer_file, overwrite)
     path = Path(path)
     if format == "saved_model":
         target = path / name / str(int(version))
@@ -216,6 +278,7 @@ def export(gan_or_name, path, *, format: str = "saved_model", model_name: str | 
             blob = converter.convert()
         with atomic_write(target) as tmp:
             Path(tmp).write_bytes(blob)
+        _write_tokenizer_file(gan, path / f"{name}.tokenizer.json")
         return target
     target = path / f"{name}.onnx"
     _refuse_existing(target, overwrite)
@@ -229,7 +292,34 @@ def export(gan_or_name, path, *, format: str = "saved_model", model_name: str | 
     with atomic_write(target) as tmp:
         tf2onnx.convert.from_function(function, input_signature=function.input_signature,
                                       opset=opset, output_path=tmp)
+    _write_tokenizer_file(gan, path / f"{name}.tokenizer.json")
     return target
+
+
+def _write_tokenizer_file(gan, target: Path):
+    """For text models exported without string ops: what a client needs to make token ids."""
+    if gan.task != "text-to-image":
+        return
+    with atomic_write(target) as tmp:
+        Path(tmp).write_text(_tokenizer_spec(gan))
+
+
+def _tokenizer_spec(gan) -> str:
+    import json
+
+    from kerasgan.models.stackgan import PUNCTUATION
+
+    spec = {
+        "vocabulary": gan.tokenizer.get_vocabulary(),
+        "max_caption_length": gan.max_caption_length,
+        "punctuation_regex": PUNCTUATION,
+        "rule": "lower-case the caption, delete every character matching punctuation_regex, "
+                "split on whitespace; each word's id is its index in vocabulary (1, '[UNK]', "
+                "for unknown words); keep the first max_caption_length ids and pad with 0.",
+        "inputs": {"latents": f"float32[N, {gan.latent_dim}]",
+                   "token_ids": f"int32[N, {gan.max_caption_length}]"},
+    }
+    return json.dumps(spec, indent=2)
 
 
 def _write_saved_model(module: GeneratorModule, directory, all_endpoints: bool = True):
@@ -239,6 +329,8 @@ def _write_saved_model(module: GeneratorModule, directory, all_endpoints: bool =
 
     archive = keras.export.ExportArchive()
     archive.track(module.generator)
+    if module.tokenizer is not None:
+        archive.track(module.tokenizer)  # its vocabulary table
     for endpoint in module.endpoints:
         if endpoint == "serving_default" or all_endpoints:
             archive.add_endpoint(endpoint, getattr(module, endpoint))

@@ -76,7 +76,7 @@ def load_config(path) -> dict:
         values = dict(defaults)
         given = user.get(section, {})
         extra_ok = {"model": {"variant", "num_classes", "image_shape", "d_normalization",
-                              "l1_weight"},
+                              "l1_weight", "kl_weight"},
                     "data": {"dataset", "image_size", "channels"}}
         for key in given:
             if key not in defaults and key not in extra_ok.get(section, set()):
@@ -102,6 +102,10 @@ def build_dataset(data_cfg: dict, *, global_batch_size: int, seed: int, split=No
         sources, targets = data.load_pairs(name, split or data_cfg["split"])
         return data.from_pairs(sources, targets, batch_size=global_batch_size, shuffle=shuffle,
                                seed=seed)
+    if name in data.CAPTIONED_DATASETS:
+        images, captions = data.load_captions(name, split or data_cfg["split"])
+        return data.from_captions(images, captions, batch_size=global_batch_size,
+                                  shuffle=shuffle, seed=seed)
     if name in loaders:
         return loaders[name](split or data_cfg["split"], batch_size=global_batch_size,
                              labels=data_cfg["labels"], shuffle=shuffle, seed=seed)
@@ -111,7 +115,8 @@ def build_dataset(data_cfg: dict, *, global_batch_size: int, seed: int, split=No
                                  channels=data_cfg.get("channels", 1))
     from kerasgan.utils import unknown_name_error
 
-    raise unknown_name_error("dataset", name, [*loaders, *data.PAIRED_DATASETS])
+    raise unknown_name_error("dataset", name, [*loaders, *data.PAIRED_DATASETS,
+                                               *data.CAPTIONED_DATASETS])
 
 
 def build_gan(config: dict):
@@ -122,9 +127,14 @@ def build_gan(config: dict):
               "ema_decay": m["ema_decay"], "seed": config["train"]["seed"]}
     if "image_shape" in m:
         kwargs["image_shape"] = tuple(m["image_shape"])
-    for key in ("num_classes", "d_normalization", "l1_weight"):
+    for key in ("num_classes", "d_normalization", "l1_weight", "kl_weight"):
         if key in m:
             kwargs[key] = m[key]
+    from kerasgan.data import CAPTIONED_DATASETS, caption_classes
+
+    if config["data"]["dataset"] in CAPTIONED_DATASETS:
+        # Text-to-image: the vocabulary and example captions come from the dataset.
+        kwargs["captions"] = list(caption_classes(config["data"]["dataset"]))
     gan = models.create(m["variant"], m["size"], **kwargs)
     o, loss_cfg, pen = config["optimizer"], config["loss"], config["penalty"]
     d_loss = losses.get(loss_cfg["d"])

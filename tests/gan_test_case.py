@@ -6,6 +6,8 @@ assert the base contract.
 
 from __future__ import annotations
 
+import unicodedata
+
 import keras
 import numpy as np
 
@@ -21,6 +23,8 @@ def tiny_gan(variant: str, seed: int = 0, **overrides):
     return gan
 
 
+DIGIT_CAPTIONS = [unicodedata.name(str(d)).lower() for d in range(10)]  # "digit zero", ...
+
 TINY_INIT_KWARGS = {
     "gan": {"size": "small", "image_shape": (28, 28, 1), "latent_dim": 16, "seed": 1},
     "dcgan": {"size": "small", "image_shape": (28, 28, 1), "latent_dim": 16, "seed": 1,
@@ -28,6 +32,8 @@ TINY_INIT_KWARGS = {
     "cgan": {"size": "small", "image_shape": (28, 28, 1), "latent_dim": 16, "seed": 1,
              "num_classes": 10},
     "pix2pix": {"size": "small", "image_shape": (28, 28, 1), "seed": 1, "ema_decay": 0.9},
+    "stackgan": {"size": "small", "image_shape": (32, 32, 1), "seed": 1, "ema_decay": 0.9,
+                 "captions": DIGIT_CAPTIONS},
 }
 
 
@@ -37,6 +43,10 @@ def dataset_for(gan, images, labels, batch_size=32):
     if gan.task == "image-to-image":
         return kerasgan.data.from_pairs(kerasgan.data.edge_maps(images), images,
                                         batch_size=batch_size, seed=0)
+    if gan.task == "text-to-image":  # digits padded to 32x32, captioned "digit seven" etc.
+        padded = np.pad(images, ((0, 0), (2, 2), (2, 2), (0, 0)))
+        return kerasgan.data.from_captions(padded, np.asarray(DIGIT_CAPTIONS)[labels],
+                                           batch_size=batch_size, seed=0)
     with_labels = labels if gan.task == "conditional" else None
     return kerasgan.data.from_numpy(images, with_labels, batch_size=batch_size, seed=0)
 

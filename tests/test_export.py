@@ -30,7 +30,7 @@ def _exports(gan, root):
     return paths
 
 
-@pytest.fixture(scope="module", params=["dcgan", "cgan", "pix2pix"])
+@pytest.fixture(scope="module", params=["dcgan", "cgan", "pix2pix", "stackgan"])
 def exported(request, tmp_path_factory, mnist_small):
     gan = tiny_gan(request.param)
     root = tmp_path_factory.mktemp(f"export-{request.param}")
@@ -41,6 +41,9 @@ def exported(request, tmp_path_factory, mnist_small):
         inputs = gan.example_inputs(5, seed=11)
     if gan.task == "conditional":
         inputs["labels"] = np.array([0, 3, 9, 2, 5], np.int32)
+    if gan.task == "text-to-image":  # case and punctuation are normalised by the tokenizer
+        inputs["captions"] = np.array(["digit one", "Digit Nine!", "digit zero", "digit (two)",
+                                       "DIGIT FIVE"])
     np.savez(root / "inputs.npz", **inputs)
     expected = gan.generate_from(inputs)
     return gan, paths, inputs, expected, root
@@ -70,6 +73,10 @@ def test_runtimes_without_kerasgan_match_generate(exported):
     assert not np.array_equal(got["sample_truncated"], got["sample"])
     if gan.task == "conditional":
         assert "labels must be < num_classes (10)" in str(got["bad_label_error"])
+    if gan.task == "text-to-image":
+        np.testing.assert_array_equal(got["token_ids"], gan.tokenize(inputs["captions"]))
+        assert "captions contain a word outside the vocabulary of the model" in str(
+            got["unknown_word_error"])
 
 
 def test_saved_model_cli_run(exported):

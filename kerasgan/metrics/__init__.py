@@ -122,6 +122,10 @@ def evaluate(gan, reference, *, num_samples: int = 10000, metrics=METRICS, extra
         return _evaluate_translation(gan, reference, num_samples=num_samples, metrics=metrics,
                                      extractor=extractor, reference_split=reference_split,
                                      batch_size=batch_size, progress=progress)
+    if gan.task == "text-to-image":
+        return _evaluate_text_to_image(gan, reference, num_samples=num_samples, metrics=metrics,
+                                       extractor=extractor, reference_split=reference_split,
+                                       seed=seed, batch_size=batch_size, progress=progress)
     dataset_name = reference if isinstance(reference, str) else None
     if dataset_name is not None:
         from kerasgan.data import load_dataset
@@ -167,6 +171,40 @@ def _evaluate_translation(gan, reference, *, num_samples, metrics, extractor, re
     results["psnr_db"] = float(np.mean(10.0 * np.log10(255.0 ** 2 / mse)))
     results["protocol"].update({"reference": f"{reference}:{reference_split}",
                                 "paired": "translations of the held-out sources vs their targets"})
+    return results
+
+
+def _evaluate_text_to_image(gan, reference, *, num_samples, metrics, extractor, reference_split,
+                            seed, batch_size, progress):
+    """Draws `num_samples` images for the held-out captions (cycled) and compares them
+    with the held-out images; `class_accuracy` is how often the dataset's classifier
+    reads the captioned class in an image drawn for it."""
+    from kerasgan.data import caption_classes, load_captions
+
+    if not isinstance(reference, str):
+        raise ValueError("Text-to-image models are evaluated on a captioned dataset name, e.g. "
+                         f"'glyphs'. Received: {type(reference).__name__}")
+    real, captions = load_captions(reference, reference_split)
+    if extractor is None:
+        extractor = load_feature_extractor(reference)
+    prompts = np.asarray(captions)[np.arange(num_samples) % len(captions)]
+    class_of = {c: i for i, c in enumerate(caption_classes(reference))}
+    fake = []
+    for start in tqdm(range(0, num_samples, batch_size), desc="generating", disable=not progress,
+                      leave=False):
+        count = min(batch_size, num_samples - start)
+        latents = gan.make_latents(count, seed=None if seed is None else seed + start)
+        fake.append(gan.generate(latents, list(prompts[start:start + count])))
+    results = compare_image_sets(real, np.concatenate(fake), extractor, metrics,
+                                 fake_labels=[class_of[c] for c in prompts], progress=progress)
+    _, real_probabilities = extractor.features_and_probabilities(real)
+    results[f"real_class_accuracy[{extractor.extractor_id}]"] = float(np.mean(
+        real_probabilities.argmax(axis=1) == np.asarray([class_of[c] for c in captions])))
+    results["protocol"].update({
+        "reference": f"{reference}:{reference_split}", "seed": seed,
+        "captions": f"the {len(captions)} held-out captions, cycled",
+        "real_class_accuracy": "the classifier on the real held-out images: the ceiling "
+                               "for class_accuracy"})
     return results
 
 

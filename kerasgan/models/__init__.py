@@ -4,6 +4,7 @@ from kerasgan.models.conditional_gan import ConditionalGAN
 from kerasgan.models.dcgan import DCGAN
 from kerasgan.models.gan import GAN
 from kerasgan.models.pix2pix import Pix2Pix
+from kerasgan.models.stackgan import StackGAN
 from kerasgan.models.vanilla_gan import VanillaGAN
 
 #: variant name (as used in training configs) -> class.
@@ -12,6 +13,7 @@ VARIANTS = {
     "dcgan": DCGAN,
     "cgan": ConditionalGAN,
     "pix2pix": Pix2Pix,
+    "stackgan": StackGAN,
 }
 
 
@@ -36,4 +38,4 @@ def create(variant: str, size: str = "small", **kwargs) -> GAN:
     return VARIANTS[variant].from_size(size, **kwargs)
 
 
-__all__ = ["GAN", "VanillaGAN", "DCGAN", "ConditionalGAN", "Pix2Pix", "VARIANTS", "create"]
+__all__ = ["GAN", "VanillaGAN", "DCGAN", "ConditionalGAN", "Pix2Pix", "StackGAN", "VARIANTS", "create"]

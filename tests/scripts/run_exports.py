@@ -16,6 +16,23 @@ import numpy as np  # noqa: E402
 inputs_path, saved_model, tflite, tflite_int8, onnx_path, out_path = sys.argv[2:8]
 inputs = dict(np.load(inputs_path))
 results = {}
+# Text-to-image: LiteRT and ONNX take token ids, made here by the rule in the
+# exported tokenizer.json (plain Python, no kerasgan, no TensorFlow).
+id_inputs = dict(inputs)
+if "captions" in inputs:
+    import json
+    import re
+    from pathlib import Path
+
+    spec = json.loads(Path(tflite).with_suffix(".tokenizer.json").read_text())
+    index = {word: i for i, word in enumerate(spec["vocabulary"])}
+    rows = []
+    for caption in inputs["captions"]:
+        words = re.sub(spec["punctuation_regex"], "", str(caption).lower()).split()
+        ids = [index.get(w, 1) for w in words][:spec["max_caption_length"]]
+        rows.append(ids + [0] * (spec["max_caption_length"] - len(ids)))
+    id_inputs = {"latents": inputs["latents"], "token_ids": np.asarray(rows, np.int32)}
+    results["token_ids"] = id_inputs["token_ids"]
 
 import tensorflow as tf  # noqa: E402
 
@@ -26,6 +43,8 @@ if "sample" in loaded.signatures:
     sample_args = {"seed": tf.constant(7, tf.int64), "num_images": tf.constant(3, tf.int32)}
     if "labels" in inputs:
         sample_args["labels"] = tf.constant(inputs["labels"][:3])
+    if "captions" in inputs:
+        sample_args["captions"] = tf.constant(inputs["captions"][:3])
     results["sample"] = loaded.signatures["sample"](**sample_args)["images"].numpy()
     truncated = loaded.signatures["sample_truncated"](truncation=tf.constant(0.5), **sample_args)
     results["sample_truncated"] = truncated["images"].numpy()
@@ -41,6 +60,10 @@ def error_of(signature, **bad):
 
 if "labels" in inputs:
     results["bad_label_error"] = error_of(serving, **dict(inputs, labels=np.full_like(inputs["labels"], 99)))
+if "captions" in inputs:
+    unknown = inputs["captions"].astype(object)
+    unknown[0] = "latin small lettr b"
+    results["unknown_word_error"] = error_of(serving, **dict(inputs, captions=unknown))
 if "translate" in loaded.signatures:
     translate = loaded.signatures["translate"]
     results["translate"] = translate(images=tf.constant(inputs["images"]))["images"].numpy()
@@ -54,7 +77,7 @@ from ai_edge_litert.interpreter import Interpreter  # noqa: E402
 def run_litert(path):
     interpreter = Interpreter(model_path=path)
     runner = interpreter.get_signature_runner()
-    return runner(**inputs)["images"]
+    return runner(**id_inputs)["images"]
 
 
 results["tflite"] = run_litert(tflite)
@@ -63,7 +86,7 @@ results["tflite_int8"] = run_litert(tflite_int8)
 import onnxruntime  # noqa: E402
 
 session = onnxruntime.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
-feed = {i.name: inputs[i.name.split(":")[0]] for i in session.get_inputs()}
+feed = {i.name: id_inputs[i.name.split(":")[0]] for i in session.get_inputs()}
 results["onnx"] = session.run(None, feed)[0]
 np.savez(out_path, **results)
 print("RUNTIMES OK", sorted(results))

@@ -36,6 +36,11 @@ def main():
                         help="for the 200-image comparison, separated by '+': e.g. "
                              "'none+diffaugment:translation+ada:translation'")
     parser.add_argument("--freeze-d", type=int, default=0, help="FreezeD for every fine-tuning run")
+    parser.add_argument("--eval-every", type=int, default=0,
+                        help="also measure FID/KID every N steps of the 200-image runs (a curve)")
+    parser.add_argument("--from-scratch", action="store_true",
+                        help="the 200-image comparison trains the architecture from scratch "
+                             "(lr 2e-4, EMA) instead of fine-tuning")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -47,35 +52,65 @@ def main():
     extractor = metrics.load_feature_extractor("mnist")
     results = {}
 
-    def evaluate(name, gan, wall=0.0, images=None):
-        r = metrics.evaluate(gan, held_out, extractor=extractor, metrics=["fid", "kid", "pr"],
+    def measure(gan, which=("fid", "kid", "pr")):
+        r = metrics.evaluate(gan, held_out, extractor=extractor, metrics=list(which),
                              num_samples=args.num_eval, progress=False)
-        key = f"fid[{extractor.extractor_id}]"
-        results[name] = {"fid": r[key], "kid": r[f"kid[{extractor.extractor_id}]"],
-                         "precision": r[f"precision[{extractor.extractor_id}]"],
-                         "recall": r[f"recall[{extractor.extractor_id}]"],
+        return {k.split("[")[0]: v for k, v in r.items() if "[" in k}
+
+    def evaluate(name, gan, wall=0.0, images=None, curve=None):
+        r = measure(gan)
+        key = "fid"
+        results[name] = {"fid": r[key], "kid": r["kid"],
+                         "precision": r["precision"], "recall": r["recall"],
                          "steps": 0 if images is None else args.steps,
                          "train_images": 0 if images is None else len(images),
-                         "wall_time_s": round(wall, 1), "num_eval": args.num_eval}
+                         "wall_time_s": round(wall, 1), "num_eval": args.num_eval,
+                         "extractor": extractor.extractor_id}
+        if curve:
+            results[name]["curve"] = curve
         save_image_grid(out / f"{name}.png", gan.generate(64, seed=0), upscale=2)
         print(f"{name:32s} FID {r[key]:8.2f}", flush=True)
 
-    def fit(gan, images, seed=0):
+    class Curve(keras.callbacks.Callback):
+        """FID/KID every `--eval-every` steps; the time spent measuring is excluded."""
+
+        def __init__(self):
+            super().__init__()
+            self.points, self.eval_seconds = [], 0.0
+
+        def on_train_batch_end(self, batch, logs=None):
+            if args.eval_every and (batch + 1) % args.eval_every == 0 and batch + 1 < args.steps:
+                start = time.time()
+                r = measure(self.model, ("fid", "kid"))
+                self.points.append({"steps": batch + 1, "fid": r["fid"], "kid": r["kid"]})
+                print(f"    step {batch + 1:6d} FID {r['fid']:8.2f} KID {r['kid']:8.1f}", flush=True)
+                self.eval_seconds += time.time() - start
+
+    def fit(gan, images, seed=0, curve=None):
         keras.utils.set_random_seed(seed)
         ds = kerasgan.data.from_numpy(images, batch_size=32, seed=seed).repeat()
         start = time.time()
-        gan.fit(ds, epochs=1, steps_per_epoch=args.steps, verbose=0)
-        return time.time() - start
+        gan.fit(ds, epochs=1, steps_per_epoch=args.steps, verbose=0,
+                callbacks=[curve] if curve else None)
+        return time.time() - start - (curve.eval_seconds if curve else 0.0)
 
-    runs = [(f"finetune-200-{a.replace(':', '-').replace(',', '-')}", 200, a)
+    prefix = "scratch" if args.from_scratch else "finetune"
+    runs = [(f"{prefix}-200-{a.replace(':', '-').replace(',', '-')}", 200, a)
             for a in args.augmentations.split("+")]
     if not args.only_augmentation:
         runs.insert(0, ("finetune-500-diffaugment", 500, "diffaugment"))
         evaluate("pretrained", kerasgan.load("dcgan-fashion-mnist"))
     for name, n, augment in runs:
-        gan = prepare(kerasgan.load("dcgan-fashion-mnist", with_discriminator=True), augment=augment,
-                      freeze_d=args.freeze_d)
-        evaluate(name, gan, fit(gan, subsets[n]), subsets[n])
+        if args.from_scratch and n == 200:
+            keras.utils.set_random_seed(0)
+            gan = kerasgan.DCGAN.from_size("small", ema_decay=0.999, seed=0, augment=augment)
+            gan.compile()
+        else:
+            gan = prepare(kerasgan.load("dcgan-fashion-mnist", with_discriminator=True),
+                          augment=augment, freeze_d=args.freeze_d)
+        curve = Curve() if n == 200 and args.eval_every else None
+        evaluate(name, gan, fit(gan, subsets[n], curve=curve), subsets[n],
+                 curve=curve.points if curve else None)
     if not args.only_augmentation:
         keras.utils.set_random_seed(0)
         scratch = kerasgan.DCGAN.from_size("small", ema_decay=0.999, seed=0, augment="diffaugment")

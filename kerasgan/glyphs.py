@@ -1,0 +1,184 @@
+"""Captioned glyphs: the 62 Latin letters and digits rendered from the fonts on this machine.
+
+Each image is one character, white on black, scaled to fit a 24x24 box and
+centred in 32x32; its caption is the character's Unicode name in lower case
+("latin capital letter q", "digit seven"), and its label the character's index
+in `CHARACTERS`. Debian's font packages (`make data` installs fonts-dejavu,
+fonts-liberation, fonts-freefont-ttf, fonts-urw-base35 and fonts-noto-core)
+give a few hundred faces; a face is kept only if it has all 62 characters and
+renders them differently from every face kept before it (duplicate files);
+symbol faces (`EXCLUDED_FONT_PREFIXES`) are skipped.
+
+Split **by font**: a face whose file name hashes (sha256) to 0 mod 5 is `test`,
+so held-out images are characters in typefaces never seen in training.
+
+Example:
+>>> images, labels = load_glyphs("train")      # doctest: +SKIP
+>>> captions = glyph_captions(labels)          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import string
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+
+CHARACTERS = string.digits + string.ascii_uppercase + string.ascii_lowercase
+CAPTIONS = tuple(unicodedata.name(c).lower() for c in CHARACTERS)
+IMAGE_SIZE = 32
+GLYPH_BOX = 24
+FONT_DIRS = ("/usr/share/fonts",)
+FONT_PACKAGES = ("fonts-dejavu-core", "fonts-liberation", "fonts-freefont-ttf", "fonts-urw-base35",
+                 "fonts-noto-core")
+# Faces that map Latin code points to other symbols (dingbats, Greek, Nüshu).
+EXCLUDED_FONT_PREFIXES = ("D050000L", "StandardSymbolsPS", "NotoSansSymbols",
+                          "NotoTraditionalNushu")
+_RENDER_VERSION = 1  # bump when rendering changes, to invalidate caches
+
+
+def glyph_captions(labels) -> np.ndarray:
+    """Captions (str array) for character indices."""
+    return np.asarray(CAPTIONS)[np.asarray(labels, dtype=np.int64)]
+
+
+def font_files(dirs=None) -> list[Path]:
+    """Font files (.ttf, .otf) under `dirs` (default: $KERASGAN_FONT_DIRS, else /usr/share/fonts)."""
+    if dirs is None:
+        env = os.environ.get("KERASGAN_FONT_DIRS")
+        dirs = env.split(os.pathsep) if env else FONT_DIRS
+    files = []
+    for d in dirs:
+        files += [p for p in Path(d).rglob("*") if p.suffix.lower() in (".ttf", ".otf")
+                  and not p.name.startswith(EXCLUDED_FONT_PREFIXES)]
+    return sorted(files, key=lambda p: p.name)
+
+
+def _render(font, char, canvas=96) -> np.ndarray | None:
+    """The character's ink, cropped to its bounding box (uint8), or None if empty."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("L", (canvas * 2, canvas * 2), 0)
+    ImageDraw.Draw(image).text((canvas // 2, canvas // 2), char, fill=255, font=font)
+    box = image.getbbox()
+    return None if box is None else np.asarray(image.crop(box))
+
+
+def _fit(ink: np.ndarray) -> np.ndarray:
+    """Scales cropped ink to fit GLYPH_BOX (keeping its aspect) and centres it."""
+    from PIL import Image
+
+    height, width = ink.shape
+    scale = GLYPH_BOX / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    small = np.asarray(Image.fromarray(ink).resize(size, Image.Resampling.LANCZOS))
+    out = np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.uint8)
+    top, left = (IMAGE_SIZE - size[1]) // 2, (IMAGE_SIZE - size[0]) // 2
+    out[top:top + size[1], left:left + size[0]] = small
+    return out
+
+
+def render_font(path) -> np.ndarray | None:
+    """The 62 glyphs of one font, uint8 [62, 32, 32], or None if it lacks any of them.
+
+    A missing character renders as the font's .notdef box, so a glyph identical
+    to the rendering of an unassigned code point counts as missing.
+    """
+    from PIL import ImageFont
+
+    try:
+        # The basic layout engine: no shaping needed for single characters, and
+        # the same result with or without libraqm.
+        font = ImageFont.truetype(str(path), 64, layout_engine=ImageFont.Layout.BASIC)
+        notdef = _render(font, "\U000e0fff")
+        inks = [_render(font, char) for char in CHARACTERS]
+    except (OSError, ValueError):  # unreadable, or a bitmap-only font at this size
+        return None
+    glyphs = []
+    for ink in inks:
+        if ink is None or (notdef is not None and ink.shape == notdef.shape
+                           and np.array_equal(ink, notdef)):
+            return None
+        glyphs.append(_fit(ink))
+    return np.stack(glyphs)
+
+
+def is_test_font(name: str) -> bool:
+    return int(hashlib.sha256(name.encode()).hexdigest(), 16) % 5 == 0
+
+
+def build_glyphs(fonts=None, progress: bool = False) -> dict:
+    """Renders every usable font: `images` uint8 [F*62, 32, 32, 1], `labels`, `fonts`, `is_test`."""
+    fonts = font_files() if fonts is None else [Path(f) for f in fonts]
+    kept, names, seen = [], [], set()
+    iterator = fonts
+    if progress:
+        from keras.utils import Progbar
+
+        bar = Progbar(len(fonts), unit_name="font")
+    for i, path in enumerate(iterator):
+        glyphs = render_font(path)
+        if progress:
+            bar.update(i + 1)
+        if glyphs is None:
+            continue
+        digest = hashlib.sha256(glyphs.tobytes()).hexdigest()
+        if digest in seen:
+            continue
+        seen.add(digest)
+        kept.append(glyphs)
+        names.append(path.name)
+    if not kept:
+        from kerasgan.data import DatasetNotFoundError
+
+        raise DatasetNotFoundError(
+            "No font with all 62 Latin letters and digits was found under "
+            f"{os.environ.get('KERASGAN_FONT_DIRS') or FONT_DIRS[0]}. Install Debian's fonts: "
+            f"sudo apt-get install -y {' '.join(FONT_PACKAGES)}  (or run `make data`)."
+        )
+    images = np.concatenate(kept)[..., None]
+    labels = np.tile(np.arange(len(CHARACTERS), dtype=np.int32), len(kept))
+    font_of_image = np.repeat(np.arange(len(kept)), len(CHARACTERS))
+    is_test = np.array([is_test_font(n) for n in names])[font_of_image]
+    return {"images": images, "labels": labels, "fonts": np.asarray(names),
+            "font_index": font_of_image.astype(np.int32), "is_test": is_test}
+
+
+def _cache_path(fonts) -> Path:
+    from kerasgan.data import cache_dir
+
+    key = hashlib.sha256(json.dumps([_RENDER_VERSION, [f.name for f in fonts]]).encode())
+    return cache_dir() / f"glyphs-{key.hexdigest()[:16]}.npz"
+
+
+def load_glyphs(split: str = "train", with_fonts: bool = False):
+    """`(images uint8 [N, 32, 32, 1], labels int32 [N])` of the rendered glyphs.
+
+    The first call renders the fonts (about a minute) and caches the arrays in
+    `~/.cache/kerasgan`. `with_fonts=True` adds each image's font file name.
+    """
+    if split not in ("train", "test", "all"):
+        raise ValueError(f"Unknown glyphs split '{split}'. Expected 'train', 'test' or 'all'.")
+    fonts = font_files()
+    cache = _cache_path(fonts)
+    if cache.is_file():
+        with np.load(cache, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    else:
+        arrays = build_glyphs(fonts)
+        from kerasgan.utils import atomic_write
+
+        with atomic_write(cache) as tmp:
+            with open(tmp, "wb") as f:
+                np.savez_compressed(f, **arrays)
+    mask = np.ones(len(arrays["images"]), bool)
+    if split != "all":
+        mask = arrays["is_test"] if split == "test" else ~arrays["is_test"]
+    result = (arrays["images"][mask], arrays["labels"][mask])
+    if with_fonts:
+        result += (arrays["fonts"][arrays["font_index"][mask]],)
+    return result
