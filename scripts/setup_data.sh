@@ -2,16 +2,22 @@
 # Installs the offline datasets kerasgan's tests and training use. Idempotent.
 set -euo pipefail
 
-FASHION_DIR=/usr/share/datasets/fashion-mnist
-if [ ! -f "$FASHION_DIR/train-images-idx3-ubyte.gz" ]; then
+# Fashion-MNIST (IDX files) and the fonts the captioned glyphs are rendered from
+# (kerasgan.glyphs: fonts-noto-core's Latin faces, the URW base 35, Liberation, FreeFont, DejaVu).
+PACKAGES="dataset-fashion-mnist fonts-dejavu-core fonts-liberation fonts-freefont-ttf fonts-urw-base35 fonts-noto-core"
+MISSING=""
+for pkg in $PACKAGES; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || MISSING="$MISSING $pkg"
+done
+if [ -n "$MISSING" ]; then
   if [ "$(id -u)" = "0" ]; then
-    echo "setup: installing Debian's dataset-fashion-mnist"
+    echo "setup: installing Debian packages:$MISSING"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $MISSING
   else
-    echo "setup: Fashion-MNIST is missing and this is not root. Run:" >&2
-    echo "  sudo apt-get update && sudo apt-get install -y dataset-fashion-mnist" >&2
-    echo "or set KERASGAN_DATA to a folder with the IDX files." >&2
+    echo "setup: Debian packages missing and this is not root. Run:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y$MISSING" >&2
+    echo "(or set KERASGAN_DATA to a folder with the Fashion-MNIST IDX files)." >&2
   fi
 fi
 

@@ -77,6 +77,7 @@ def test_runtimes_without_kerasgan_match_generate(exported):
         np.testing.assert_array_equal(got["token_ids"], gan.tokenize(inputs["captions"]))
         assert "captions contain a word outside the vocabulary of the model" in str(
             got["unknown_word_error"])
+        assert "captions must have one entry per image" in str(got["caption_count_error"])
 
 
 def test_saved_model_cli_run(exported):
@@ -119,11 +120,16 @@ def test_tf_serving_layout_and_rest_body(exported):
 
 def test_docs_rest_bodies_match_signatures():
     """docs/serving.md shows REST bodies; their names, dtypes and shapes must fit the signatures."""
+    import tensorflow as tf
+
     text = (Path(__file__).parents[1] / "docs" / "serving.md").read_text()
     bodies = [json.loads(block.split("```")[0]) for block in text.split("```json\n")[1:]]
     translator = tiny_gan("pix2pix")
+    from kerasgan.glyphs import CAPTIONS
+
+    writer = tiny_gan("stackgan", captions=list(CAPTIONS))
     modules = {"serving_default": GeneratorModule(tiny_gan("cgan", latent_dim=100)),
-               "translate": GeneratorModule(translator)}
+               "translate": GeneratorModule(translator), "sample": GeneratorModule(writer)}
     assert {body["signature_name"] for body in bodies} == set(modules)
     for body in bodies:
         signature = getattr(modules[body["signature_name"]], body["signature_name"])
@@ -132,7 +138,10 @@ def test_docs_rest_bodies_match_signatures():
         for name, value in body["inputs"].items():
             array = np.asarray(value)
             assert specs[name].shape.is_compatible_with(array.shape), name
-            if specs[name].dtype.is_integer:
+            if specs[name].dtype == tf.string:
+                assert array.dtype.kind == "U", name
+                assert not writer.unknown_words(list(array)), array
+            elif specs[name].dtype.is_integer:
                 limits = np.iinfo(specs[name].dtype.as_numpy_dtype)
                 assert array.dtype.kind in "iu", name
                 assert limits.min <= array.min() and array.max() <= limits.max, name

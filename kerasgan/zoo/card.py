@@ -46,12 +46,22 @@ def render_card(meta: dict) -> str:
     ]
     task = meta.get("task", "unconditional")
     conditional = task == "conditional"
+    captions = meta.get("captions") or []
     usage = {"conditional": "gan.generate(16, labels=7, seed=0)  # class 7",
-             "image-to-image": "gan.translate(source_images)  # uint8 NHWC in, out"
+             "image-to-image": "gan.translate(source_images)  # uint8 NHWC in, out",
+             "text-to-image": f"gan.generate(4, captions={captions[-1] if captions else 'a caption'!r}, "
+                              "seed=0)",
              }.get(task, "gan.generate(16, seed=0)")
     if task == "image-to-image":
         serving = ("SavedModel `translate(images: uint8[None, H, W, C])` (also "
                    "`serving_default`), returning uint8 NHWC images.")
+    elif task == "text-to-image":
+        serving = ("SavedModel `serving_default(latents: float32[None, latent_dim], captions: "
+                   "string[None])` and `sample(seed, num_images, captions)`, the tokenizer and "
+                   "text encoder inside the graph, returning uint8 NHWC images. LiteRT and ONNX "
+                   "take `token_ids: int32[None, max_caption_length]` instead, made by the rule "
+                   "in the `<name>.tokenizer.json` written beside them.\n\nVocabulary: "
+                   + ", ".join(f"`{w}`" for w in meta.get("vocabulary", [])) + ".")
     else:
         serving = ("SavedModel `serving_default(latents: float32[None, latent_dim])`"
                    + (", `labels: int32[None]`" if conditional else "")

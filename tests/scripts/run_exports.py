@@ -64,6 +64,7 @@ if "captions" in inputs:
     unknown = inputs["captions"].astype(object)
     unknown[0] = "latin small lettr b"
     results["unknown_word_error"] = error_of(serving, **dict(inputs, captions=unknown))
+    results["caption_count_error"] = error_of(serving, **dict(inputs, captions=inputs["captions"][:2]))
 if "translate" in loaded.signatures:
     translate = loaded.signatures["translate"]
     results["translate"] = translate(images=tf.constant(inputs["images"]))["images"].numpy()
