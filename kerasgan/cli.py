@@ -46,6 +46,11 @@ def _cmd_sample(args):
     labels = None
     if args.label is not None:
         labels = args.label
+    if args.caption is not None:
+        if gan.task != "text-to-image":
+            raise ValueError(f"--caption applies to text-to-image models; {args.model} is "
+                             f"{gan.task}.")
+        labels = args.caption
     images = gan.generate(args.num, labels, seed=args.seed, truncation=args.truncation)
     save_image_grid(args.out, images, upscale=args.upscale)
     print(f"Wrote {len(images)} samples from {args.model} to {args.out}")
@@ -121,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--num", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--label", type=int, default=None, help="class id (conditional models)")
+    p.add_argument("--caption", default=None,
+                   help="text-to-image models: one caption for every image, e.g. "
+                        "'latin small letter g' (default: cycle through the model's captions)")
     p.add_argument("--truncation", type=float, default=None)
     p.add_argument("--upscale", type=int, default=4)
     p.add_argument("--out", default="samples.png")

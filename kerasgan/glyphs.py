@@ -1,7 +1,7 @@
 """Captioned glyphs: the 62 Latin letters and digits rendered from the fonts on this machine.
 
-Each image is one character, white on black, scaled to fit a 24x24 box and
-centred in 32x32; its caption is the character's Unicode name in lower case
+Each image is one character, white on black, in 32x32: a font's glyphs share
+one scale and baseline (its ink band fits 28 pixels), so case shows in size; its caption is the character's Unicode name in lower case
 ("latin capital letter q", "digit seven"), and its label the character's index
 in `CHARACTERS`. Debian's font packages (`make data` installs fonts-dejavu,
 fonts-liberation, fonts-freefont-ttf, fonts-urw-base35 and fonts-noto-core)
@@ -31,14 +31,14 @@ import numpy as np
 CHARACTERS = string.digits + string.ascii_uppercase + string.ascii_lowercase
 CAPTIONS = tuple(unicodedata.name(c).lower() for c in CHARACTERS)
 IMAGE_SIZE = 32
-GLYPH_BOX = 24
+GLYPH_BOX = 28
 FONT_DIRS = ("/usr/share/fonts",)
 FONT_PACKAGES = ("fonts-dejavu-core", "fonts-liberation", "fonts-freefont-ttf", "fonts-urw-base35",
                  "fonts-noto-core")
 # Faces that map Latin code points to other symbols (dingbats, Greek, Nüshu).
 EXCLUDED_FONT_PREFIXES = ("D050000L", "StandardSymbolsPS", "NotoSansSymbols",
                           "NotoTraditionalNushu")
-_RENDER_VERSION = 1  # bump when rendering changes, to invalidate caches
+_RENDER_VERSION = 2  # bump when rendering changes, to invalidate caches
 
 
 def glyph_captions(labels) -> np.ndarray:
@@ -58,53 +58,61 @@ def font_files(dirs=None) -> list[Path]:
     return sorted(files, key=lambda p: p.name)
 
 
-def _render(font, char, canvas=96) -> np.ndarray | None:
-    """The character's ink, cropped to its bounding box (uint8), or None if empty."""
+def _render(font, char, canvas=192) -> np.ndarray:
+    """The character drawn on its baseline at a fixed point of a blank canvas (uint8)."""
     from PIL import Image, ImageDraw
 
-    image = Image.new("L", (canvas * 2, canvas * 2), 0)
-    ImageDraw.Draw(image).text((canvas // 2, canvas // 2), char, fill=255, font=font)
-    box = image.getbbox()
-    return None if box is None else np.asarray(image.crop(box))
+    image = Image.new("L", (canvas, canvas), 0)
+    ImageDraw.Draw(image).text((canvas // 4, canvas * 2 // 3), char, fill=255, font=font,
+                               anchor="ls")
+    return np.asarray(image)
 
 
-def _fit(ink: np.ndarray) -> np.ndarray:
-    """Scales cropped ink to fit GLYPH_BOX (keeping its aspect) and centres it."""
-    from PIL import Image
-
-    height, width = ink.shape
-    scale = GLYPH_BOX / max(height, width)
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    small = np.asarray(Image.fromarray(ink).resize(size, Image.Resampling.LANCZOS))
-    out = np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.uint8)
-    top, left = (IMAGE_SIZE - size[1]) // 2, (IMAGE_SIZE - size[0]) // 2
-    out[top:top + size[1], left:left + size[0]] = small
-    return out
+def _ink_box(canvas: np.ndarray):
+    """(top, bottom, left, right) of the ink, or None if the canvas is blank."""
+    rows, cols = np.flatnonzero(canvas.any(axis=1)), np.flatnonzero(canvas.any(axis=0))
+    if not len(rows):
+        return None
+    return rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
 
 
 def render_font(path) -> np.ndarray | None:
     """The 62 glyphs of one font, uint8 [62, 32, 32], or None if it lacks any of them.
 
-    A missing character renders as the font's .notdef box, so a glyph identical
-    to the rendering of an unassigned code point counts as missing.
+    All glyphs of a font share one scale and one baseline, so a small "o" stays
+    smaller than a capital "O" and descenders hang below the line: the font's
+    ink band (highest ascender to lowest descender) and its widest glyph fit
+    GLYPH_BOX. Each glyph is centred horizontally. A missing character renders
+    as the font's .notdef box, so a glyph identical to the rendering of an
+    unassigned code point counts as missing.
     """
-    from PIL import ImageFont
+    from PIL import Image, ImageFont
 
     try:
         # The basic layout engine: no shaping needed for single characters, and
         # the same result with or without libraqm.
         font = ImageFont.truetype(str(path), 64, layout_engine=ImageFont.Layout.BASIC)
         notdef = _render(font, "\U000e0fff")
-        inks = [_render(font, char) for char in CHARACTERS]
+        canvases = [_render(font, char) for char in CHARACTERS]
     except (OSError, ValueError):  # unreadable, or a bitmap-only font at this size
         return None
-    glyphs = []
-    for ink in inks:
-        if ink is None or (notdef is not None and ink.shape == notdef.shape
-                           and np.array_equal(ink, notdef)):
-            return None
-        glyphs.append(_fit(ink))
-    return np.stack(glyphs)
+    boxes = [_ink_box(c) for c in canvases]
+    if any(b is None for b in boxes) or any(np.array_equal(c, notdef) for c in canvases):
+        return None
+    top = min(b[0] for b in boxes)
+    bottom = max(b[1] for b in boxes)
+    widest = max(b[3] - b[2] for b in boxes)
+    scale = GLYPH_BOX / max(bottom - top, widest)
+    band = max(1, round((bottom - top) * scale))
+    offset = (IMAGE_SIZE - band) // 2
+    glyphs = np.zeros((len(CHARACTERS), IMAGE_SIZE, IMAGE_SIZE), np.uint8)
+    for i, (canvas, (_, _, left, right)) in enumerate(zip(canvases, boxes)):
+        width = max(1, round((right - left) * scale))
+        ink = Image.fromarray(canvas[top:bottom, left:right]).resize(
+            (width, band), Image.Resampling.LANCZOS)
+        x = (IMAGE_SIZE - width) // 2
+        glyphs[i, offset:offset + band, x:x + width] = np.asarray(ink)
+    return glyphs
 
 
 def is_test_font(name: str) -> bool:

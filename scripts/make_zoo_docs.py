@@ -37,7 +37,9 @@ def main():
                      f"{params.get('discriminator', '?'):,} | {metrics or 'not evaluated'} | "
                      f"<img src=\"images/{name}.png\" width=\"160\"> |")
         call = {"conditional": "gan.generate(16, labels=3, seed=0)",
-                "image-to-image": "gan.translate(source_images)"}.get(e["task"], "gan.generate(16, seed=0)")
+                "image-to-image": "gan.translate(source_images)",
+                "text-to-image": 'gan.generate(4, captions="latin small letter g", seed=0)',
+                }.get(e["task"], "gan.generate(16, seed=0)")
         snippets.append(f'- `{name}`: `gan = kerasgan.load("{name}"); images = {call}`')
     lines += ["", "## Loading", "", *snippets, "",
               "## Feature classifiers (for metrics)", "",

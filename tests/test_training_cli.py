@@ -101,6 +101,51 @@ def test_train_pix2pix_from_config(tmp_path):
     assert Image.open(out).size[0] > Image.open(out).size[1]
 
 
+STACKGAN_CONFIG = """
+name = "tiny-stackgan"
+[model]
+variant = "stackgan"
+size = "small"
+ema_decay = 0.9
+kl_weight = 1.0
+[data]
+dataset = "glyphs"
+batch_size = 16
+[train]
+epochs = 1
+steps_per_epoch = 3
+seed = 0
+[eval]
+metrics = ["fid", "kid"]
+num_samples = 200
+"""
+
+
+def test_train_stackgan_from_config(tmp_path, capsys):
+    config = tmp_path / "stackgan.toml"
+    config.write_text(STACKGAN_CONFIG)
+    preset = training.train(config, tmp_path / "run", verbose=0)
+    meta = json.loads((preset / "metadata.json").read_text())
+    assert meta["task"] == "text-to-image" and meta["training"]["steps"] == 3
+    assert meta["captions"] == list(kerasgan.glyphs.CAPTIONS)
+    metrics = meta["metrics"]
+    assert metrics["protocol"]["reference"] == "glyphs:test"
+    assert 0 <= metrics["class_accuracy[kerasgan-glyphs-classifier-v1]"] <= 1
+    # The shipped classifier reads most real held-out glyphs right: the ceiling.
+    assert metrics["real_class_accuracy[kerasgan-glyphs-classifier-v1]"] > 0.8
+    card = (preset / "README.md").read_text()
+    assert "pipeline_tag: text-to-image" in card and "`latin`" in card
+    gan = kerasgan.load(str(preset))
+    assert gan.kl_weight == 1.0
+    out = tmp_path / "g.png"
+    assert cli.main(["sample", str(preset), "--num", "4", "--caption", "latin small letter g",
+                     "--out", str(out), "--upscale", "1"]) == 0
+    assert Image.open(out).size == (2 * 34 + 2, 2 * 34 + 2)
+    assert cli.main(["sample", str(preset), "--caption", "latin smal letter g",
+                     "--out", str(out)]) == 2
+    assert "smal -> small" in capsys.readouterr().err
+
+
 def test_config_errors_are_clear(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('[model]\nvariant = "dcgan"\nsise = "small"\n[data]\ndataset = "mnist"\n')

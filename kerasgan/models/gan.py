@@ -320,10 +320,14 @@ class GAN(keras.Model):
         fake = self.generator(self.generator_inputs(self.sample_latents(batch_size), fake_labels))
         real_logits = self.discriminate(real, labels)
         fake_logits = self.discriminate(fake, fake_labels)
+        self.record_test_losses(real_logits, fake_logits)
+        return self.training_logs()
+
+    def record_test_losses(self, real_logits, fake_logits):
+        """Updates the loss trackers in `test_step` (unscaled by the replica count)."""
         replicas = float(replica_count())
         self.d_loss_tracker.update_state(self.discriminator_loss(real_logits, fake_logits) * replicas)
         self.g_loss_tracker.update_state(self.generator_loss(fake_logits) * replicas)
-        return self.training_logs()
 
     @property
     def metrics(self):

@@ -190,10 +190,8 @@ class Pix2Pix(GAN):
         fake = self.sampling_generator(source, training=False)
         real_logits = self.discriminator([source, target])
         fake_logits = self.discriminator([source, fake])
-        replicas = float(replica_count())
-        self.d_loss_tracker.update_state(self.discriminator_loss(real_logits, fake_logits) * replicas)
-        self.g_loss_tracker.update_state(self.generator_loss(fake_logits) * replicas)
-        self.l1_tracker.update_state(self.l1_loss(target, fake) * replicas)
+        self.record_test_losses(real_logits, fake_logits)
+        self.l1_tracker.update_state(self.l1_loss(target, fake) * float(replica_count()))
         return self.training_logs()
 
     @property

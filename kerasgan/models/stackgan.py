@@ -320,9 +320,7 @@ class StackGAN(GAN):
         stage1_fake, fake, _, _ = self.stages([self.sample_latents(batch_size), token_ids])
         real_logits = self.discriminator([real, self._stage1(real), token_ids])
         fake_logits = self.discriminator([fake, stage1_fake, token_ids])
-        replicas = float(replica_count())
-        self.d_loss_tracker.update_state(self.discriminator_loss(real_logits, fake_logits) * replicas)
-        self.g_loss_tracker.update_state(self.generator_loss(fake_logits) * replicas)
+        self.record_test_losses(real_logits, fake_logits)
         return self.training_logs()
 
     @property
