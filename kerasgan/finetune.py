@@ -141,6 +141,11 @@ def finetune(name_or_path: str, data_dir, out_dir, *, steps: int = 1000, batch_s
             "folder of images doesn't give. Fine-tune it in Python: "
             "gan.fit(kerasgan.data.from_pairs(sources, targets), ...)."
         )
+    if gan.task == "text-to-image":
+        raise NotImplementedError(
+            f"{name_or_path} draws images from captions, so it needs (image, caption) pairs, "
+            "which a folder of images doesn't give. Fine-tune it in Python: "
+            "gan.fit(kerasgan.data.from_captions(images, captions), ...).")
     if gan.task == "conditional":
         raise NotImplementedError(
             "kerasgan finetune trains on unlabeled folders; fine-tune conditional models in "

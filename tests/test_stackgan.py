@@ -110,3 +110,11 @@ def test_render_font_rejects_fonts_without_latin_letters(tmp_path):
     assert len({g.tobytes() for g in rendered}) == 62
     with pytest.raises(kerasgan.data.DatasetNotFoundError, match="sudo apt-get install -y fonts-dejavu"):
         glyphs.build_glyphs(fonts=[broken])
+
+
+def test_finetune_cli_refuses_text_models_with_the_way_to_do_it(tmp_path):
+    from kerasgan.zoo.preset import save_to_preset
+
+    preset = save_to_preset(tiny_gan("stackgan"), tmp_path / "tiny-stackgan")
+    with pytest.raises(NotImplementedError, match=r"needs \(image, caption\) pairs.*from_captions"):
+        kerasgan.finetune.finetune(str(preset), tmp_path, tmp_path / "out")

@@ -51,6 +51,13 @@ def main():
     subsets = {500: pool[:500], 200: pool[:200]}
     extractor = metrics.load_feature_extractor("mnist")
     results = {}
+    results_file = out / "results.json"
+    earlier = json.loads(results_file.read_text()) if results_file.exists() else {}
+
+    def save_results():
+        # After every run, so an interrupted experiment keeps what it measured;
+        # several invocations may share one folder.
+        results_file.write_text(json.dumps({**earlier, **results}, indent=2))
 
     def measure(gan, which=("fid", "kid", "pr")):
         r = metrics.evaluate(gan, held_out, extractor=extractor, metrics=list(which),
@@ -68,6 +75,7 @@ def main():
                          "extractor": extractor.extractor_id}
         if curve:
             results[name]["curve"] = curve
+        save_results()
         save_image_grid(out / f"{name}.png", gan.generate(64, seed=0), upscale=2)
         print(f"{name:32s} FID {r[key]:8.2f}", flush=True)
 
@@ -116,10 +124,6 @@ def main():
         scratch = kerasgan.DCGAN.from_size("small", ema_decay=0.999, seed=0, augment="diffaugment")
         scratch.compile()
         evaluate("scratch-500-diffaugment", scratch, fit(scratch, subsets[500]), subsets[500])
-    results_file = out / "results.json"
-    if results_file.exists():  # several invocations may share one folder
-        results = {**json.loads(results_file.read_text()), **results}
-    results_file.write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
 
 
