@@ -185,10 +185,12 @@ class StackGAN(GAN):
         captions: example captions (e.g. the training set's distinct captions);
             `generate` cycles through them when no caption is given.
 
+    A caption keeps its first `max_caption_length` words (8 by default).
+
     Example:
     >>> images, labels = kerasgan.glyphs.load_glyphs("train")           # doctest: +SKIP
     >>> captions = kerasgan.glyphs.glyph_captions(labels)              # doctest: +SKIP
-    >>> gan = StackGAN.from_size("small", captions=sorted(set(captions)))  # doctest: +SKIP
+    >>> gan = StackGAN.from_size("small", captions=kerasgan.glyphs.CAPTIONS)  # doctest: +SKIP
     >>> gan.compile()                                                  # doctest: +SKIP
     >>> gan.fit(kerasgan.data.from_captions(images, captions), epochs=5)  # doctest: +SKIP
     >>> gan.generate(4, captions="latin small letter g", seed=0)       # doctest: +SKIP
@@ -204,9 +206,9 @@ class StackGAN(GAN):
             raise ValueError(f"kl_weight must be >= 0. Received: kl_weight={kl_weight}")
         self.kl_weight = float(kl_weight)
         self.vocabulary = [str(w) for w in vocabulary]
-        self.max_caption_length = int(generator.inputs[1].shape[-1])
+        self.max_caption_length = int(self.generator.inputs[1].shape[-1])
         expected = len(self.vocabulary) + 2
-        embedding = generator.get_layer("g_word_embedding")
+        embedding = self.generator.get_layer("g_word_embedding")
         if int(embedding.input_dim) != expected:
             raise ValueError(
                 f"The generator's word embedding has {embedding.input_dim} rows but the "
@@ -218,12 +220,12 @@ class StackGAN(GAN):
             output_sequence_length=self.max_caption_length, vocabulary=self.vocabulary,
             name="tokenizer")
         self.tokenizer.build((None,))  # export tracks only built layers
-        augmentation = generator.get_layer("conditioning_augmentation")
+        augmentation = self.generator.get_layer("conditioning_augmentation")
         self.noise_dim = augmentation.noise_dim
         self.condition_dim = augmentation.condition_dim
         self.stages = keras.Model(
-            generator.inputs,
-            [generator.get_layer("stage1_images").output, generator.outputs[0],
+            self.generator.inputs,
+            [self.generator.get_layer("stage1_images").output, self.generator.outputs[0],
              *augmentation.output[2:]],
             name="stages")
         self.kl_tracker = keras.metrics.Mean(name="kl")
