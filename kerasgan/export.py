@@ -17,8 +17,8 @@ SavedModel signatures:
   turns a caption into ids (no TensorFlow needed);
 - `sample(seed: int64[], num_images: int32[])` (+ `labels: int32[None]` for
   conditional models, `captions: string[None]` for text-to-image ones): latents
-  are drawn inside the graph with `tf.random.stateless_normal`, so they differ from `gan.generate(seed=...)`,
-  which uses NumPy's generator;
+  are drawn inside the graph with `tf.random.stateless_normal`, so they differ
+  from `gan.generate(seed=...)`, which uses NumPy's generator;
 - `sample_truncated(seed, num_images, truncation: float32[])` (+ `labels`): the
   same with the truncation trick (latent values beyond `truncation` resampled).
   A signature can't have optional inputs, so truncation is this second
