@@ -66,16 +66,16 @@ class GeneratorModule:
             self.endpoints = ["serving_default", "translate"]
             return
         self.latent_dim = int(gan.latent_dim)
-        if gan.task == "text-to-image":
-            self._init_text(gan, strings)
-            return
-        self.conditional = gan.task == "conditional"
-        self.num_classes = int(getattr(gan, "num_classes", 0) or 0)
         spec_z = tf.TensorSpec([None, self.latent_dim], tf.float32, name="latents")
-        spec_y = tf.TensorSpec([None], tf.int32, name="labels")
         spec_seed = tf.TensorSpec([], tf.int64, name="seed")
         spec_n = tf.TensorSpec([], tf.int32, name="num_images")
         spec_t = tf.TensorSpec([], tf.float32, name="truncation")
+        if gan.task == "text-to-image":
+            self._init_text(gan, strings, spec_z, spec_seed, spec_n, spec_t)
+            return
+        self.conditional = gan.task == "conditional"
+        self.num_classes = int(getattr(gan, "num_classes", 0) or 0)
+        spec_y = tf.TensorSpec([None], tf.int32, name="labels")
         if self.conditional:
             self.serving_default = tf.function(self._conditional, input_signature=[spec_z, spec_y])
             self.sample = tf.function(self._sample_conditional,
@@ -89,15 +89,11 @@ class GeneratorModule:
             self.sample_truncated = tf.function(self._sample_truncated,
                                                 input_signature=[spec_seed, spec_n, spec_t])
 
-    def _init_text(self, gan, strings):
+    def _init_text(self, gan, strings, spec_z, spec_seed, spec_n, spec_t):
         self.tokenizer = gan.tokenizer
         self.max_caption_length = int(gan.max_caption_length)
-        spec_z = tf.TensorSpec([None, self.latent_dim], tf.float32, name="latents")
         spec_ids = tf.TensorSpec([None, self.max_caption_length], tf.int32, name="token_ids")
         spec_captions = tf.TensorSpec([None], tf.string, name="captions")
-        spec_seed = tf.TensorSpec([], tf.int64, name="seed")
-        spec_n = tf.TensorSpec([], tf.int32, name="num_images")
-        spec_t = tf.TensorSpec([], tf.float32, name="truncation")
         self.from_token_ids = tf.function(self._from_token_ids, input_signature=[spec_z, spec_ids])
         if not strings:  # LiteRT / ONNX: ids in, tokenized by the client
             self.serving_default = self.from_token_ids

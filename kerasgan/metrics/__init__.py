@@ -90,8 +90,11 @@ def compare_image_sets(real_images, fake_images, extractor: FeatureExtractor,
     return results
 
 
-def _generate_in_batches(gan, num_samples, seed, batch_size, progress):
-    labels_all = (gan.prepare_labels(None, num_samples) if gan.task == "conditional" else None)
+def _generate_in_batches(gan, num_samples, seed, batch_size, progress, labels_all=None):
+    """`num_samples` images from seeded latents, for `labels_all` (class ids, or captions
+    for text-to-image models; conditional models cycle through their classes by default)."""
+    if labels_all is None and gan.task == "conditional":
+        labels_all = gan.prepare_labels(None, num_samples)
     images = []
     for start in tqdm(range(0, num_samples, batch_size), desc="generating", disable=not progress,
                       leave=False):
@@ -189,13 +192,8 @@ def _evaluate_text_to_image(gan, reference, *, num_samples, metrics, extractor, 
         extractor = load_feature_extractor(reference)
     prompts = np.asarray(captions)[np.arange(num_samples) % len(captions)]
     class_of = {c: i for i, c in enumerate(caption_classes(reference))}
-    fake = []
-    for start in tqdm(range(0, num_samples, batch_size), desc="generating", disable=not progress,
-                      leave=False):
-        count = min(batch_size, num_samples - start)
-        latents = gan.make_latents(count, seed=None if seed is None else seed + start)
-        fake.append(gan.generate(latents, list(prompts[start:start + count])))
-    results = compare_image_sets(real, np.concatenate(fake), extractor, metrics,
+    fake, _ = _generate_in_batches(gan, num_samples, seed, batch_size, progress, prompts)
+    results = compare_image_sets(real, fake, extractor, metrics,
                                  fake_labels=[class_of[c] for c in prompts], progress=progress)
     _, real_probabilities = extractor.features_and_probabilities(real)
     results[f"real_class_accuracy[{extractor.extractor_id}]"] = float(np.mean(
