@@ -38,6 +38,9 @@ def main():
     parser.add_argument("--freeze-d", type=int, default=0, help="FreezeD for every fine-tuning run")
     parser.add_argument("--eval-every", type=int, default=0,
                         help="also measure FID/KID every N steps of the 200-image runs (a curve)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the model initialisation (from scratch), data order and "
+                             "noise; the image subsets stay the same")
     parser.add_argument("--from-scratch", action="store_true",
                         help="the 200-image comparison trains the architecture from scratch "
                              "(lr 2e-4, EMA) instead of fine-tuning")
@@ -94,7 +97,7 @@ def main():
                 print(f"    step {batch + 1:6d} FID {r['fid']:8.2f} KID {r['kid']:8.1f}", flush=True)
                 self.eval_seconds += time.time() - start
 
-    def fit(gan, images, seed=0, curve=None):
+    def fit(gan, images, seed=args.seed, curve=None):
         keras.utils.set_random_seed(seed)
         ds = kerasgan.data.from_numpy(images, batch_size=32, seed=seed).repeat()
         start = time.time()
@@ -103,6 +106,8 @@ def main():
         return time.time() - start - (curve.eval_seconds if curve else 0.0)
 
     prefix = "scratch" if args.from_scratch else "finetune"
+    if args.seed:
+        prefix += f"-seed{args.seed}"
     runs = [(f"{prefix}-200-{a.replace(':', '-').replace(',', '-')}", 200, a)
             for a in args.augmentations.split("+")]
     if not args.only_augmentation:
@@ -110,8 +115,9 @@ def main():
         evaluate("pretrained", kerasgan.load("dcgan-fashion-mnist"))
     for name, n, augment in runs:
         if args.from_scratch and n == 200:
-            keras.utils.set_random_seed(0)
-            gan = kerasgan.DCGAN.from_size("small", ema_decay=0.999, seed=0, augment=augment)
+            keras.utils.set_random_seed(args.seed)
+            gan = kerasgan.DCGAN.from_size("small", ema_decay=0.999, seed=args.seed,
+                                           augment=augment)
             gan.compile()
         else:
             gan = prepare(kerasgan.load("dcgan-fashion-mnist", with_discriminator=True),
