@@ -12,8 +12,12 @@
 Departures from the paper, for a self-contained, CPU-sized model: the text
 encoder is a small bag-of-words network trained with the GAN (the paper uses a
 pretrained char-CNN-RNN), both stages are trained jointly end to end (as in
-StackGAN++) instead of one after the other, and CA's noise eps is the tail of
-the latent vector, so one latent vector fixes an image exactly.
+StackGAN++) instead of one after the other, CA's noise eps is the tail of the
+latent vector, so one latent vector fixes an image exactly, and each
+discriminator head adds a projection term (Miyato & Koyama 2018) to the
+paper's concatenation of the text code: without it, the glyph model had
+learned no text conditioning after 1,400 steps (the classifier read the
+captioned character in 2.7% of images, chance 1.6%).
 
 Captions are tokenized by a `keras.layers.TextVectorization` (lower case, ASCII
 punctuation stripped, split on whitespace) over the vocabulary stored in the
@@ -166,8 +170,13 @@ def build_stackgan_discriminator(vocabulary_size, max_caption_length=8, image_sh
         x = layers.Concatenate(name=f"{prefix}_join")(
             [x, _tile(code, size[0], size[1], f"{prefix}_text")])
         x = layers.Conv2D(base_filters * 2 ** (num_downsamples - 1), 1, name=f"{prefix}_joint")(x)
-        x = layers.LeakyReLU(0.2)(x)
-        return layers.Dense(1, name=f"{prefix}_logit")(layers.Flatten()(x))
+        features = layers.Flatten()(layers.LeakyReLU(0.2)(x))
+        # Plus a projection term <embed(text), features> (Miyato & Koyama 2018): with
+        # concatenation alone D learned no text conditioning in 1,400 steps.
+        projection = layers.Dot(axes=1, name=f"{prefix}_projection")(
+            [features, layers.Dense(int(features.shape[-1]), name=f"{prefix}_text_projection")(code)])
+        return layers.Add(name=f"{prefix}_logit")(
+            [layers.Dense(1, name=f"{prefix}_unconditional_logit")(features), projection])
 
     logits = layers.Concatenate(name="logits", dtype="float32")(
         [head(stage1_images, 2, "stage1"), head(images, 3, "stage2")])
@@ -181,7 +190,8 @@ class StackGAN(GAN):
     Args:
         generator, discriminator: from `build_stackgan_generator` / `_discriminator`.
         vocabulary: the caption words (without the padding and unknown tokens).
-        kl_weight: weight of CA's KL penalty in the generator loss (paper: 2.0).
+        kl_weight: weight of CA's KL penalty (averaged over the condition's
+            dimensions) in the generator loss (paper: 2.0).
         captions: example captions (e.g. the training set's distinct captions);
             `generate` cycles through them when no caption is given.
 
@@ -294,9 +304,11 @@ class StackGAN(GAN):
             stage1_fake, fake, mu, log_variance = self.stages([latents, token_ids], training=True)
             fake_logits = self.discriminator([fake, stage1_fake, token_ids], training=True)
             adversarial = tf.cast(self.generator_loss(fake_logits), tf.float32)
-            kl_per_example = 0.5 * tf.reduce_sum(
+            # Averaged over the condition's dimensions, as the authors' code does (a sum
+            # would outweigh the adversarial loss and erase the text), and divided by
+            # the global batch like the Keras losses, so replicas sum correctly.
+            kl_per_example = 0.5 * tf.reduce_mean(
                 tf.exp(log_variance) + tf.square(mu) - 1.0 - log_variance, axis=-1)
-            # Divided by the global batch, like the Keras losses, so replicas sum correctly.
             kl = tf.reduce_sum(kl_per_example) / tf.cast(batch_size * replica_count(), tf.float32)
             scaled = self.g_optimizer.scale_loss(adversarial + self.kl_weight * kl)
         grads = tape.gradient(scaled, g_vars)
