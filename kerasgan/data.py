@@ -474,7 +474,12 @@ def caption_classes(name: str) -> tuple[str, ...]:
     feature classifier predicts (so caption i is class i)."""
     from kerasgan.glyphs import CAPTIONS
 
-    return {"glyphs": CAPTIONS}[name]
+    classes = {"glyphs": CAPTIONS}
+    if name not in classes:
+        from kerasgan.utils import unknown_name_error
+
+        raise unknown_name_error("captioned dataset", name, classes)
+    return classes[name]
 
 
 def load_captions(name: str, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
