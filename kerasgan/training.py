@@ -120,7 +120,7 @@ def build_dataset(data_cfg: dict, *, global_batch_size: int, seed: int, split=No
 
 
 def build_gan(config: dict):
-    from kerasgan import losses, models, penalties
+    from kerasgan import data, losses, models, penalties
 
     m = config["model"]
     kwargs = {"latent_dim": m["latent_dim"], "d_steps": m["d_steps"],
@@ -130,11 +130,9 @@ def build_gan(config: dict):
     for key in ("num_classes", "d_normalization", "l1_weight", "kl_weight"):
         if key in m:
             kwargs[key] = m[key]
-    from kerasgan.data import CAPTIONED_DATASETS, caption_classes
-
-    if config["data"]["dataset"] in CAPTIONED_DATASETS:
+    if config["data"]["dataset"] in data.CAPTIONED_DATASETS:
         # Text-to-image: the vocabulary and example captions come from the dataset.
-        kwargs["captions"] = list(caption_classes(config["data"]["dataset"]))
+        kwargs["captions"] = list(data.caption_classes(config["data"]["dataset"]))
     gan = models.create(m["variant"], m["size"], **kwargs)
     o, loss_cfg, pen = config["optimizer"], config["loss"], config["penalty"]
     d_loss = losses.get(loss_cfg["d"])
