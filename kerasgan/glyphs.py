@@ -123,12 +123,11 @@ def build_glyphs(fonts=None, progress: bool = False) -> dict:
     """Renders every usable font: `images` uint8 [F*62, 32, 32, 1], `labels`, `fonts`, `is_test`."""
     fonts = font_files() if fonts is None else [Path(f) for f in fonts]
     kept, names, seen = [], [], set()
-    iterator = fonts
     if progress:
         from keras.utils import Progbar
 
         bar = Progbar(len(fonts), unit_name="font")
-    for i, path in enumerate(iterator):
+    for i, path in enumerate(fonts):
         glyphs = render_font(path)
         if progress:
             bar.update(i + 1)

@@ -298,11 +298,8 @@ class GAN(keras.Model):
             d_loss, penalty = self.discriminator_step(real, labels, batch_size)
         g_loss = self.generator_step(real, labels, batch_size)
         self.update_ema()
-        # Losses are scaled by 1/replicas for the gradient sum; log the unscaled value.
-        replicas = float(replica_count())
-        self.d_loss_tracker.update_state(d_loss * replicas)
-        self.g_loss_tracker.update_state(g_loss * replicas)
-        self.penalty_tracker.update_state(penalty * replicas)
+        self.record_losses((self.d_loss_tracker, d_loss), (self.g_loss_tracker, g_loss),
+                           (self.penalty_tracker, penalty))
         if hasattr(self.augment, "p"):
             self.ada_p_tracker.update_state(self.augment.p.value)
         return self.training_logs()
@@ -324,10 +321,18 @@ class GAN(keras.Model):
         return self.training_logs()
 
     def record_test_losses(self, real_logits, fake_logits):
-        """Updates the loss trackers in `test_step` (unscaled by the replica count)."""
+        """Updates the loss trackers in `test_step`."""
+        self.record_losses(
+            (self.d_loss_tracker, self.discriminator_loss(real_logits, fake_logits)),
+            (self.g_loss_tracker, self.generator_loss(fake_logits)))
+
+    @staticmethod
+    def record_losses(*trackers_and_values):
+        """`(tracker, loss)` pairs: losses are scaled by 1/replicas for the gradient sum,
+        so the logged value is multiplied back."""
         replicas = float(replica_count())
-        self.d_loss_tracker.update_state(self.discriminator_loss(real_logits, fake_logits) * replicas)
-        self.g_loss_tracker.update_state(self.generator_loss(fake_logits) * replicas)
+        for tracker, value in trackers_and_values:
+            tracker.update_state(value * replicas)
 
     @property
     def metrics(self):

@@ -9,7 +9,6 @@ import tensorflow as tf
 from keras import layers
 
 from kerasgan.models.gan import GAN
-from kerasgan.penalties import replica_count
 from kerasgan.utils import to_uint8
 
 SIZES = {
@@ -179,10 +178,8 @@ class Pix2Pix(GAN):
         d_loss = self.discriminator_step(source, target)
         g_loss, l1 = self.generator_step(source, target)
         self.update_ema()
-        replicas = float(replica_count())
-        self.d_loss_tracker.update_state(d_loss * replicas)
-        self.g_loss_tracker.update_state(g_loss * replicas)
-        self.l1_tracker.update_state(l1 * replicas)
+        self.record_losses((self.d_loss_tracker, d_loss), (self.g_loss_tracker, g_loss),
+                           (self.l1_tracker, l1))
         return self.training_logs()
 
     def test_step(self, data):
@@ -191,7 +188,7 @@ class Pix2Pix(GAN):
         real_logits = self.discriminator([source, target])
         fake_logits = self.discriminator([source, fake])
         self.record_test_losses(real_logits, fake_logits)
-        self.l1_tracker.update_state(self.l1_loss(target, fake) * float(replica_count()))
+        self.record_losses((self.l1_tracker, self.l1_loss(target, fake)))
         return self.training_logs()
 
     @property

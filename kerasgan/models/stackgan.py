@@ -322,10 +322,8 @@ class StackGAN(GAN):
             d_loss = self.discriminator_step(real, token_ids, batch_size)
         g_loss, kl = self.generator_step(real, token_ids, batch_size)
         self.update_ema()
-        replicas = float(replica_count())
-        self.d_loss_tracker.update_state(d_loss * replicas)
-        self.g_loss_tracker.update_state(g_loss * replicas)
-        self.kl_tracker.update_state(kl * replicas)
+        self.record_losses((self.d_loss_tracker, d_loss), (self.g_loss_tracker, g_loss),
+                           (self.kl_tracker, kl))
         return self.training_logs()
 
     def test_step(self, data):
