@@ -178,9 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--steps", type=int, default=1000)
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--augment", default="diffaugment",
-                   help="diffaugment, ada or none; KIND:POLICY picks transforms, "
-                        "e.g. diffaugment:translation (default: diffaugment)")
+    p.add_argument("--augment", default="none",
+                   help="none, ada or diffaugment; KIND:POLICY picks transforms, e.g. "
+                        "diffaugment:translation (default: none; ada pays off on long runs "
+                        "over few images, see docs/finetuning.md)")
     p.add_argument("--freeze-d", type=int, default=0, help="FreezeD: freeze the first K D blocks")
     p.add_argument("--learning-rate", type=float, default=1e-4)
     p.add_argument("--holdout", type=float, default=0.2, help="fraction kept out for metrics")

@@ -76,6 +76,11 @@ def main():
                              num_samples=args.num_eval, progress=False)
         return {k.split("[")[0]: v for k, v in r.items() if "[" in k}
 
+    def ada_p(gan):
+        # The current ADA probability (the logged `ada_p` is its running mean).
+        p = getattr(gan.augment, "p", None)
+        return {} if p is None else {"ada_p": float(p.numpy())}
+
     def evaluate(name, gan, wall=0.0, images=None, curve=None):
         r = measure(gan)
         key = "fid"
@@ -84,7 +89,7 @@ def main():
                          "steps": 0 if images is None else args.steps,
                          "train_images": 0 if images is None else len(images),
                          "wall_time_s": round(wall, 1), "num_eval": args.num_eval,
-                         "extractor": extractor.extractor_id}
+                         "extractor": extractor.extractor_id, **ada_p(gan)}
         if curve:
             results[name]["curve"] = curve
         save_results()
@@ -102,8 +107,10 @@ def main():
             if args.eval_every and (batch + 1) % args.eval_every == 0 and batch + 1 < args.steps:
                 start = time.time()
                 r = measure(self.model, ("fid", "kid"))
-                self.points.append({"steps": batch + 1, "fid": r["fid"], "kid": r["kid"]})
-                print(f"    step {batch + 1:6d} FID {r['fid']:8.2f} KID {r['kid']:8.1f}", flush=True)
+                point = {"steps": batch + 1, "fid": r["fid"], "kid": r["kid"], **ada_p(self.model)}
+                self.points.append(point)
+                print(f"    step {batch + 1:6d} FID {r['fid']:8.2f} KID {r['kid']:8.1f}"
+                      + (f" ADA p {point['ada_p']:.3f}" if "ada_p" in point else ""), flush=True)
                 self.eval_seconds += time.time() - start
 
     def fit(gan, images, seed=args.seed, curve=None):

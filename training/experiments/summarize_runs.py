@@ -4,8 +4,8 @@
 
 Reads every `results.json` under the folder, groups the runs by setting (the run
 name without its seed), and prints, for each setting and each measured step, the
-per-seed FID, their mean and sample standard deviation, then the same for KID, and the
-seeds on which each setting beats every other one at the last step. `--markdown`
+per-seed FID, their mean and sample standard deviation, then the same for KID, and how
+each augmentation compares with none, seed by seed, at the last step. `--markdown`
 prints the tables in the form `docs/finetuning.md` uses.
 """
 
@@ -73,18 +73,25 @@ def table(runs: dict, metric: str, markdown: bool) -> str:
     return "\n".join(lines)
 
 
-def wins(runs: dict, metric: str) -> str:
-    """For each setting, the seeds on which it has the lowest `metric` at the last common step."""
-    common = set.intersection(*[set(seeds) for seeds in runs.values()])
-    if not common:
-        return "no seed is shared by every setting"
+def versus_baseline(runs: dict, metric: str) -> str:
+    """Each setting against the one without augmentation (`...-none`), seed by seed, at the
+    last step every run reached: the seeds it beats, and the mean paired difference."""
+    baselines = [setting for setting in runs if setting.endswith("-none")]
+    if len(baselines) != 1:
+        return f"no single '-none' setting to compare with (found {baselines})"
+    baseline = runs[baselines[0]]
     last = min(max(points) for seeds in runs.values() for points in seeds.values())
-    best = defaultdict(list)
-    for seed in sorted(common):
-        winner = min(runs, key=lambda setting: runs[setting][seed][last][metric])
-        best[winner].append(seed)
-    return f"lowest {metric.upper()} at {last:,} steps: " + "; ".join(
-        f"{setting} on seeds {best.get(setting, [])}" for setting in sorted(runs))
+    lines = []
+    for setting, seeds in sorted(runs.items()):
+        if setting == baselines[0]:
+            continue
+        shared = sorted(set(seeds) & set(baseline))
+        differences = [seeds[seed][last][metric] - baseline[seed][last][metric] for seed in shared]
+        better = [seed for seed, d in zip(shared, differences) if d < 0]
+        lines.append(f"{setting} vs {baselines[0]} at {last:,} steps: lower {metric.upper()} on "
+                     f"{len(better)} of {len(shared)} seeds {better}, mean difference "
+                     f"{np.mean(differences):+.1f}")
+    return "\n".join(lines)
 
 
 def main():
@@ -94,7 +101,7 @@ def main():
     args = parser.parse_args()
     runs = load_runs(args.folder)
     for metric in ("fid", "kid"):
-        print(f"{metric.upper()} by steps\n{table(runs, metric, args.markdown)}\n{wins(runs, metric)}\n")
+        print(f"{metric.upper()} by steps\n{table(runs, metric, args.markdown)}\n{versus_baseline(runs, metric)}\n")
 
 
 if __name__ == "__main__":
