@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs finetune_mnist.py's augmentation comparison for several seeds, JOBS runs at a time,
-# one thread each (on 2 cores, two one-thread runs side by side train 1.47x as many images
-# per second as one two-thread run), then tables the results.
+# one thread each (more total throughput on few cores: benchmarks/bench_parallel_runs.py),
+# then tables the results.
 #
 #   training/experiments/augmentation_seeds.sh OUT STEPS "SEEDS" "AUGMENTATIONS" [finetune_mnist.py args]
 #
@@ -10,7 +10,7 @@
 #   JOBS=3 training/experiments/augmentation_seeds.sh runs/scratch-mnist-200x10k 10000 "0 1 2" ada --from-scratch
 set -euo pipefail
 if [ $# -lt 4 ]; then
-  sed -n '2,11p' "$0" >&2
+  sed -n '2,10p' "$0" >&2
   exit 2
 fi
 export out=$1 steps=$2
