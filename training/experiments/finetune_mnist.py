@@ -83,8 +83,7 @@ def main():
 
     def evaluate(name, gan, wall=0.0, images=None, curve=None):
         r = measure(gan)
-        key = "fid"
-        results[name] = {"fid": r[key], "kid": r["kid"],
+        results[name] = {"fid": r["fid"], "kid": r["kid"],
                          "precision": r["precision"], "recall": r["recall"],
                          "steps": 0 if images is None else args.steps,
                          "train_images": 0 if images is None else len(images),
@@ -94,7 +93,7 @@ def main():
             results[name]["curve"] = curve
         save_results()
         save_image_grid(out / f"{name}.png", gan.generate(64, seed=0), upscale=2)
-        print(f"{name:32s} FID {r[key]:8.2f}", flush=True)
+        print(f"{name:32s} FID {r['fid']:8.2f}", flush=True)
 
     class Curve(keras.callbacks.Callback):
         """FID/KID every `--eval-every` steps; the time spent measuring is excluded."""
