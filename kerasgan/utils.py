@@ -199,24 +199,56 @@ def save_image_grid(path, images, upscale: int = 2, captions=None, **grid_kwargs
                                        padding=padding, **grid_kwargs))
 
 
+def _create_beside(path: Path, create) -> Path:
+    """Creates a hidden `.NAME.<random>.tmp` sibling of `path` with `create`, which must
+    refuse an existing name (O_EXCL, mkdir), and returns it."""
+    for _ in range(100):
+        candidate = path.with_name(f".{path.name}.{os.urandom(4).hex()}.tmp")
+        try:
+            create(candidate)
+            return candidate
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"Could not create a temporary name beside {path}. Received: path={path}")
+
+
+def _create_file(path: Path) -> None:
+    # Mode 0o666 like open(path, "w"): the kernel takes the umask off (mkstemp's 0o600
+    # would leave presets and exports unreadable to other users, e.g. TF Serving).
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+
+
 @contextlib.contextmanager
 def atomic_write(path):
-    """Yields a temporary path beside `path`; renames it into place on success."""
+    """Yields a temporary path beside `path`; renames it into place on success.
+
+    The file gets the permissions a plain `open(path, "w")` would give it: those of the
+    file it replaces, or 0o666 less the umask for a new one (0o644 under the usual 022).
+
+    Example:
+    >>> with atomic_write("out/samples.png") as tmp:   # doctest: +SKIP
+    ...     image.save(tmp, format="PNG")
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    tmp = _create_beside(path, _create_file)
     try:
-        yield tmp
+        if path.is_file():
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
+        yield str(tmp)
         os.replace(tmp, path)
     finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        if tmp.exists():
+            tmp.unlink()
 
 
 @contextlib.contextmanager
 def atomic_directory(path, overwrite: bool = False):
-    """Yields a temporary directory that replaces `path` only if the block succeeds."""
+    """Yields a temporary directory that replaces `path` only if the block succeeds.
+
+    The directory gets the permissions `os.mkdir` would give it: 0o777 less the umask
+    (0o755 under the usual 022), so another user (a TF Serving process) can read it.
+    """
     path = Path(path)
     if path.exists() and any(path.iterdir()) and not overwrite:
         raise FileExistsError(
@@ -224,7 +256,7 @@ def atomic_directory(path, overwrite: bool = False):
             "(or --overwrite) to replace it."
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    tmp = _create_beside(path, lambda candidate: os.mkdir(candidate, 0o777))
     try:
         yield tmp
         if path.exists():

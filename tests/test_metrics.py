@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 import kerasgan
+from gan_test_case import METRIC_RTOL, metric_abs_floor
 from kerasgan import metrics
 from kerasgan.metrics import distances
 
@@ -187,7 +188,9 @@ def test_model_card_numbers_reproduce_with_the_printed_command(name):
                                       progress=False)
     for key, value in meta["metrics"].items():
         if key != "protocol":
-            assert results[key] == pytest.approx(value, rel=1e-6), key
+            # Recomputed here, not on the machine that wrote the card: see METRIC_RTOL.
+            assert results[key] == pytest.approx(
+                value, rel=METRIC_RTOL, abs=metric_abs_floor(key, meta["metrics"])), key
 
 
 # ------------------------------------------------ sample sizes, folders, extractors
