@@ -118,3 +118,13 @@ def test_finetune_cli_refuses_text_models_with_the_way_to_do_it(tmp_path):
     preset = save_to_preset(tiny_gan("stackgan"), tmp_path / "tiny-stackgan")
     with pytest.raises(NotImplementedError, match=r"needs \(image, caption\) pairs.*from_captions"):
         kerasgan.finetune.finetune(str(preset), tmp_path, tmp_path / "out")
+
+
+def test_stackgan_refuses_a_penalty_and_takes_d_steps(mnist_small):
+    from gan_test_case import run_fit_test
+
+    gan = tiny_gan("stackgan", d_steps=2)
+    with pytest.raises(ValueError, match="StackGAN takes penalties on the groups none"):
+        gan.compile(d_penalty="gradient_penalty")
+    run_fit_test(gan, dataset_for(gan, *mnist_small), steps=1)
+    assert int(gan.d_optimizer.iterations.numpy()) == 2

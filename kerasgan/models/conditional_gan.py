@@ -8,6 +8,7 @@ import tensorflow as tf
 from keras import layers
 
 from kerasgan.models.dcgan import dcgan_discriminator_body, dcgan_generator_body
+from kerasgan.models._registry import register_variant
 from kerasgan.models.gan import GAN
 
 SIZES = {
@@ -71,7 +72,7 @@ def build_conditional_discriminator(num_classes=10, image_shape=(28, 28, 1), arc
     return keras.Model([images, labels], logits, name=name)
 
 
-@keras.saving.register_keras_serializable(package="kerasgan")
+@register_variant("cgan")
 class ConditionalGAN(GAN):
     """A class-conditional GAN. Train on `(images, labels)` batches.
 
