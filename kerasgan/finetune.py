@@ -63,21 +63,23 @@ def _rebuild(gan: GAN, **changes) -> GAN:
     num_classes = changes.pop("num_classes", None)
     config.update(changes)
     if num_classes is not None:
-        for network in ("generator", "discriminator"):
+        for network in gan.NETWORKS:
             for layer in config[network]["config"]["layers"]:
                 if layer["config"]["name"] in EMBEDDING_LAYERS:
                     layer["config"]["input_dim"] = int(num_classes)
         config["num_classes"] = int(num_classes)
     new = type(gan).from_config(config)
-    for network in ("generator", "discriminator"):
-        old_net, new_net = getattr(gan, network), getattr(new, network)
-        source = gan.sampling_generator if network == "generator" else old_net
-        for old_layer, new_layer in zip(source.layers, new_net.layers):
+    for name in gan.NETWORKS:
+        # A sampled network continues from its EMA weights: the ones that generate.
+        source = gan.sampling_network(name) if name in gan.SAMPLED_NETWORKS else \
+            getattr(gan, name)
+        for old_layer, new_layer in zip(source.layers, getattr(new, name).layers):
             if old_layer.name in EMBEDDING_LAYERS and num_classes is not None:
                 continue  # re-initialised for the new classes
             new_layer.set_weights(old_layer.get_weights())
-    if new.ema_generator is not None:
-        new.ema_generator.set_weights(new.generator.get_weights())
+        ema = getattr(new, f"ema_{name}", None)
+        if ema is not None:
+            ema.set_weights(getattr(new, name).get_weights())
     for attr in ("preset_path", "preset_metadata"):
         if hasattr(gan, attr):
             setattr(new, attr, getattr(gan, attr))

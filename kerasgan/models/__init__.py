@@ -2,12 +2,16 @@
 `@register_variant`."""
 
 from kerasgan.models._registry import ALIASES, VARIANTS, register_variant
+from kerasgan.models.bigan import BiGAN
 from kerasgan.models.conditional_gan import ConditionalGAN
 from kerasgan.models.dcgan import DCGAN
 from kerasgan.models.gan import GAN, GroupLosses, UpdateGroup
+from kerasgan.models.infogan import InfoGAN
 from kerasgan.models.pix2pix import Pix2Pix
+from kerasgan.models.sngan import SNGAN
 from kerasgan.models.stackgan import StackGAN
 from kerasgan.models.vanilla_gan import VanillaGAN
+from kerasgan.models.wgan_gp import WGANGP
 
 
 def variant_names(aliases: bool = False) -> list[str]:
@@ -36,5 +40,6 @@ def create(variant: str, size: str = "small", **kwargs) -> GAN:
     return VARIANTS[variant].from_size(size, **kwargs)
 
 
-__all__ = ["GAN", "VanillaGAN", "DCGAN", "ConditionalGAN", "Pix2Pix", "StackGAN", "VARIANTS",
+__all__ = ["GAN", "VanillaGAN", "DCGAN", "ConditionalGAN", "Pix2Pix", "StackGAN", "InfoGAN",
+           "WGANGP", "SNGAN", "BiGAN", "VARIANTS",
            "UpdateGroup", "GroupLosses", "create", "register_variant", "variant_names"]

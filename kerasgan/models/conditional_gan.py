@@ -125,8 +125,8 @@ class ConditionalGAN(GAN):
     def generator_inputs(self, latents, labels):
         return [latents, labels]
 
-    def discriminate(self, images, labels, training=False):
-        return self.discriminator([images, labels], training=training)
+    def discriminator_inputs(self, images, labels):
+        return [images, labels]
 
     def prepare_labels(self, labels, num_images):
         if labels is None:

@@ -107,9 +107,13 @@ class GAN(keras.Model):
     LOSS_TERMS = {"d": ("loss",), "g": ("loss",)}
     #: Groups whose loss terms give the inputs a discriminator penalty needs.
     PENALTY_GROUPS = ("d",)
+    #: Whether `unrolled_steps` works: the variant calls its discriminator through
+    #: `discriminate` and builds its `d` terms with `base_loss_terms`.
+    UNROLLABLE = True
 
     def __init__(self, generator, discriminator, *, latent_dim=None, d_steps: int = 1,
                  ema_decay: float | None = None, seed: int | None = None, augment=None,
+                 unrolled_steps: int | None = None, unrolled_learning_rate: float = 1e-2,
                  **kwargs):
         extra = {name: kwargs.pop(name) for name in self.NETWORKS[2:] if name in kwargs}
         super().__init__(**kwargs)
@@ -137,6 +141,21 @@ class GAN(keras.Model):
         if ema_decay is not None and not 0.0 < ema_decay < 1.0:
             raise ValueError(f"ema_decay must be in (0, 1). Received: ema_decay={ema_decay}")
         self.ema_decay = ema_decay
+        if unrolled_steps is not None:
+            if isinstance(unrolled_steps, bool) or not isinstance(unrolled_steps, (int, np.integer)) \
+                    or unrolled_steps < 1:
+                raise ValueError("unrolled_steps (the unrolling depth k) must be an int >= 1, or "
+                                 f"None for no unrolling. Received: unrolled_steps={unrolled_steps!r}")
+            if not self.UNROLLABLE:
+                raise ValueError(f"{type(self).__name__} does not support unrolling: its "
+                                 "discriminator is not called through `discriminate`. Received: "
+                                 f"unrolled_steps={unrolled_steps}")
+        if unrolled_learning_rate <= 0:
+            raise ValueError("unrolled_learning_rate must be > 0. Received: "
+                             f"unrolled_learning_rate={unrolled_learning_rate}")
+        self.unrolled_steps = None if unrolled_steps is None else int(unrolled_steps)
+        self.unrolled_learning_rate = float(unrolled_learning_rate)
+        self._unrolled_discriminator = None
         self.seed = seed
         # The noise stream is (seed, counter): the counter is a weight, so a checkpoint
         # restores the exact noise the next step would draw.
@@ -231,7 +250,7 @@ class GAN(keras.Model):
         return gan_losses.NonSaturating()
 
     def compile(self, d_optimizer="auto", g_optimizer="auto", d_loss="auto", g_loss="auto",
-                d_penalty=None, *, optimizers=None, penalties=None, **kwargs):
+                d_penalty="auto", *, optimizers=None, penalties=None, **kwargs):
         """Sets each update group's optimizer, the adversarial losses and penalties.
 
         "auto" picks the variant's paper defaults, so a loaded model can `fit` at once.
@@ -243,8 +262,9 @@ class GAN(keras.Model):
             d_loss, g_loss: `kerasgan.losses.GANLoss` instances or names
                 ("non_saturating", "minimax", "least_squares", "hinge", "wasserstein").
             d_penalty: a penalty on the `d` group, e.g.
-                `kerasgan.penalties.GradientPenalty(10.0)`, or a name ("gradient_penalty", "r1").
-            penalties: group name -> penalty or list of penalties.
+                `kerasgan.penalties.GradientPenalty(10.0)`, a name ("gradient_penalty",
+                "r1"), or None for none; "auto": the variant's default (WGAN-GP's penalty).
+            penalties: group name -> penalty or list of penalties (replaces the defaults).
         """
         groups = self.update_groups()
         chosen = dict(optimizers or {})
@@ -282,10 +302,16 @@ class GAN(keras.Model):
         kwargs.pop("loss", None)
         super().compile(optimizer=None, **kwargs)
 
+    def default_penalties(self) -> dict:
+        """Group name -> penalties `compile()` adds when none are given (none here)."""
+        return {}
+
     def _check_penalties(self, penalties, d_penalty) -> dict:
-        chosen = {name: value for name, value in (penalties or {}).items()}
-        if d_penalty is not None:
-            chosen.setdefault("d", d_penalty)
+        if penalties is None and d_penalty == "auto":
+            penalties = self.default_penalties()
+        chosen = dict(penalties or {})
+        if d_penalty not in (None, "auto"):
+            chosen["d"] = d_penalty
         result = {}
         for group, value in chosen.items():
             items = value if isinstance(value, (list, tuple)) else [value]
@@ -384,8 +410,19 @@ class GAN(keras.Model):
     def generator_inputs(self, latents, labels):
         return latents
 
+    def discriminator_inputs(self, images, labels):
+        return images
+
     def discriminate(self, images, labels, training=False):
-        return self.discriminator(images, training=training)
+        inputs = self.discriminator_inputs(images, labels)
+        if self._unrolled_discriminator is not None:
+            # Unrolled GAN: the discriminator with its unrolled weights (tensors that
+            # depend on the generator), its real variables left unchanged.
+            trainable, non_trainable = self._unrolled_discriminator
+            logits, _ = self.discriminator.stateless_call(trainable, non_trainable, inputs,
+                                                          training=training)
+            return logits
+        return self.discriminator(inputs, training=training)
 
     def global_mean(self, per_example):
         """A hand-written loss term's mean over the global batch (right under tf.distribute)."""
@@ -401,8 +438,10 @@ class GAN(keras.Model):
         fake_labels = self.sample_fake_labels(labels, batch_size)
         latents = self.sample_latents(batch_size)
         if group == "d":
-            fake = tf.stop_gradient(self.generator(self.generator_inputs(latents, fake_labels),
-                                                   training=training))
+            fake = self.generator(self.generator_inputs(latents, fake_labels), training=training)
+            if self._unrolled_discriminator is None:
+                # Unrolling differentiates the discriminator's steps through the fakes.
+                fake = tf.stop_gradient(fake)
             augment = self.augment_images if training else (lambda x: x)
             real_logits = self.discriminate(augment(real), labels, training=training)
             fake_logits = self.discriminate(augment(fake), fake_labels, training=training)
@@ -433,7 +472,12 @@ class GAN(keras.Model):
         variables = self.group_variables(group)
         weights = self.loss_weights(group.name)
         with tf.GradientTape() as tape:
-            losses = self.loss_terms(group.name, batch, training=True)
+            if self.unrolled_steps and group.name == "g":
+                self._unrolled_discriminator = self.unroll_discriminator(batch)
+            try:
+                losses = self.loss_terms(group.name, batch, training=True)
+            finally:
+                self._unrolled_discriminator = None
             if set(losses.terms) != set(self.loss_term_names(group.name)):
                 raise ValueError(
                     f"{type(self).__name__}.loss_terms('{group.name}') returned the terms "
@@ -452,6 +496,25 @@ class GAN(keras.Model):
         if group.name == "d" and hasattr(self.augment, "update") and losses.real_logits is not None:
             self.augment.update(losses.real_logits)
         return terms
+
+    def unroll_discriminator(self, batch):
+        """Unrolled GAN (Metz et al. 2017): the discriminator's weights after
+        `unrolled_steps` SGD steps on its loss, as tensors the generator's gradient
+        flows through (second-order terms included). Penalties are left out of the
+        unrolled steps. Departure: plain SGD at `unrolled_learning_rate`, where the
+        authors' code replays Adam's update."""
+        trainable = [v.value for v in self.discriminator.trainable_variables]
+        non_trainable = [v.value for v in self.discriminator.non_trainable_variables]
+        for _ in range(self.unrolled_steps):
+            with tf.GradientTape() as tape:
+                tape.watch(trainable)
+                self._unrolled_discriminator = (trainable, non_trainable)
+                terms = self.loss_terms("d", batch, training=True).terms
+                total = tf.add_n([tf.cast(v, tf.float32) for v in terms.values()])
+            grads = tape.gradient(total, trainable)
+            trainable = [w - self.unrolled_learning_rate * tf.cast(g, w.dtype)
+                         if g is not None else w for w, g in zip(trainable, grads)]
+        return trainable, non_trainable
 
     def train_step(self, data):
         batch = self.unpack(data)
@@ -642,6 +705,8 @@ class GAN(keras.Model):
             "ema_decay": self.ema_decay,
             "seed": self.seed,
             "augment": _serialize(self.augment),
+            "unrolled_steps": self.unrolled_steps,
+            "unrolled_learning_rate": self.unrolled_learning_rate,
         }
 
     @classmethod

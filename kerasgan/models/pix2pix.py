@@ -135,6 +135,7 @@ class Pix2Pix(GAN):
         return tuple(int(d) for d in self.generator.inputs[0].shape[1:])
 
     # ------------------------------------------------------------- training
+    UNROLLABLE = False
     LOSS_TERMS = {"d": ("loss",), "g": ("loss", "l1")}
 
     def unpack(self, data):

@@ -276,6 +276,7 @@ class StackGAN(GAN):
     def _stage1(self, images):
         return tf.nn.avg_pool2d(images, 2, 2, "VALID")
 
+    UNROLLABLE = False
     LOSS_TERMS = {"d": ("loss",), "g": ("loss", "kl")}
     # Its discriminator also judges the stage-I image: a penalty on interpolates of the
     # full image alone would not see that head.
