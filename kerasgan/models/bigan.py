@@ -77,6 +77,7 @@ class BiGAN(GAN):
     >>> same_kind = gan.reconstruct(images)                        # doctest: +SKIP
     """
 
+    task = "encoding"
     NETWORKS = ("generator", "discriminator", "encoder")
     SAMPLED_NETWORKS = ("generator", "encoder")
     # A penalty on (image, latent) pairs would need both interpolated; the shipped

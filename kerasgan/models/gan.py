@@ -539,8 +539,12 @@ class GAN(keras.Model):
         return self.training_logs()
 
     def tracker_name(self, group: str, term: str) -> str:
-        """`d_loss`, `g_loss`, `d_penalty`; other terms keep their own name (`l1`, `kl`)."""
-        return f"{group}_{term}" if term in ("loss", "penalty") else term
+        """`d_loss`, `g_loss`, `d_penalty`; other terms keep their own name (`l1`, `kl`)
+        unless another group has a term of that name too (InfoGAN's `d_info`, `g_info`)."""
+        if term in ("loss", "penalty"):
+            return f"{group}_{term}"
+        shared = sum(term in self.loss_term_names(g.name) for g in self.update_groups()) > 1
+        return f"{group}_{term}" if shared else term
 
     def tracker(self, group: str, term: str) -> keras.metrics.Mean:
         return self._trackers[self.tracker_name(group, term)]

@@ -97,6 +97,7 @@ class InfoGAN(GAN):
     >>> slanted = gan.generate(8, codes={"category": 3, "continuous": [[1.5, 0.0]]})  # doctest: +SKIP
     """
 
+    task = "code-controlled"
     NETWORKS = ("generator", "discriminator", "q_head")
     LOSS_TERMS = {"d": ("loss", "info"), "g": ("loss", "info")}
     UNROLLABLE = False

@@ -1,0 +1,94 @@
+"""The task base class: what differs between kinds of model, in one place.
+
+A variant names its task (`task = "conditional"`); `kerasgan.tasks.task_of(gan)` gives
+the `Task` object, which the rest of kerasgan asks instead of comparing task names:
+the batches it trains on, its serving module, how `kerasgan sample` conditions and
+captions a grid, how it is evaluated, what fine-tuning from a folder supports, and
+the usage and serving text of its model card (as keras-hub's task classes do for
+their backbones).
+"""
+
+from __future__ import annotations
+
+from kerasgan.tasks import serving
+
+
+class Task:
+    #: The name variants use (`task = "..."`), and metadata/registry entries record.
+    name = "unconditional"
+    #: The Hugging Face pipeline tag of its model cards.
+    pipeline_tag = "unconditional-image-generation"
+    #: What its training batches hold: "images", "paired" or "captioned".
+    data_kind = "images"
+    #: The serving module `kerasgan.export` writes.
+    serving_module = serving.LatentServing
+    #: Whether it samples from latents (interpolation, `sample` signatures).
+    has_latents = True
+    #: How `kerasgan.metrics.evaluate` measures it: "samples" (generated images vs a
+    #: reference set), "translation" (held-out sources translated vs their targets) or
+    #: "captions" (images for held-out captions vs their images).
+    evaluation = "samples"
+    #: The `kerasgan sample` option that conditions a grid ("--label", "--caption"), if any.
+    sample_option = None
+
+    def __repr__(self):
+        return f"<kerasgan task {self.name!r}>"
+
+    # ------------------------------------------------------------ sampling
+    def sample_conditioning(self, gan, model: str, label=None, caption=None):
+        """What `kerasgan sample --label/--caption` passes to `generate`; refuses the
+        options this task has no use for."""
+        for option, value in (("--label", label), ("--caption", caption)):
+            if value is not None and option != self.sample_option:
+                hint = f" (use {self.sample_option})" if self.sample_option else ""
+                raise ValueError(f"{option} applies to {_takers(option)} models; {model} is "
+                                 f"{self.name}{hint}. Received: {option} {value!r}")
+        return label if self.sample_option == "--label" else caption
+
+    def grid_captions(self, gan, conditioning, num: int):
+        """Text written under each tile of a sample grid (None: no text)."""
+        return None
+
+    def evaluation_labels(self, gan, num_samples: int):
+        """What each generated evaluation image is drawn for (None: nothing)."""
+        return None
+
+    def scores_class_agreement(self) -> bool:
+        """Whether evaluation reports how often the classifier agrees with the label."""
+        return False
+
+    def training_sample_inputs(self, gan, dataset: str, split: str):
+        """Fixed inputs for the grids and golden outputs of a training run (None: the
+        model's own `example_inputs`)."""
+        return None
+
+    def batch_image_specs(self, gan, element_spec):
+        """(spec, the model's shape, what) for each image tensor of a training batch."""
+        specs = element_spec if isinstance(element_spec, tuple) else (element_spec,)
+        return [(specs[0], gan.image_shape, "images")]
+
+    # --------------------------------------------------------- fine-tuning
+    def folder_finetuning_error(self, model: str) -> str | None:
+        """Why `kerasgan finetune` can't train this model on a folder of images (None: it can)."""
+        return None
+
+    # ------------------------------------------------------ preset and card
+    def preset_metadata(self, gan) -> dict:
+        """What a checkpoint's metadata records for this task beyond the common fields."""
+        return {}
+
+    def card_usage(self, meta: dict) -> str:
+        return "gan.generate(16, seed=0)"
+
+    def card_serving(self, meta: dict) -> str:
+        return ("SavedModel `serving_default(latents: float32[None, latent_dim])`, returning "
+                "uint8 NHWC images; `sample(seed, num_images)`. LiteRT and ONNX add a "
+                "`valid` output (bool per image).")
+
+    def export_files(self, gan) -> dict[str, str]:
+        """Extra files written beside LiteRT and ONNX exports: suffix -> text."""
+        return {}
+
+
+def _takers(option):
+    return {"--label": "conditional", "--caption": "text-to-image"}[option]
