@@ -24,6 +24,13 @@ SavedModel signatures:
   A signature can't have optional inputs, so truncation is this second
   signature rather than an input of `sample`.
 
+The SavedModel checks its inputs with Assert ops (a bad label, latent size, empty
+or too long caption fails the request with a message). LiteRT and ONNX have no
+Assert op, so their latent models return a second output, `valid` (bool, one per
+image): False where the image's inputs were invalid (a label outside
+[0, num_classes), a non-finite latent, token ids outside the vocabulary, unknown or
+all padding), and that image is black instead of one of another class.
+
 Example:
 >>> kerasgan.export("dcgan-fashion-mnist", "serving", format="saved_model")   # doctest: +SKIP
 PosixPath('serving/dcgan-fashion-mnist/1')
@@ -92,6 +99,7 @@ class GeneratorModule:
     def _init_text(self, gan, strings, spec_z, spec_seed, spec_n, spec_t):
         self.tokenizer = gan.tokenizer
         self.max_caption_length = int(gan.max_caption_length)
+        self.vocabulary_size = int(gan.tokenizer.vocabulary_size())
         spec_ids = tf.TensorSpec([None, self.max_caption_length], tf.int32, name="token_ids")
         spec_captions = tf.TensorSpec([None], tf.string, name="captions")
         self.from_token_ids = tf.function(self._from_token_ids, input_signature=[spec_z, spec_ids])
@@ -112,15 +120,46 @@ class GeneratorModule:
         self.endpoints = ["serving_default", "sample", "sample_truncated", "from_token_ids"]
 
     def _from_token_ids(self, latents, token_ids):
+        if not self.check_inputs:
+            return self._flagged(latents, token_ids=token_ids)
         latents, _ = self._checked(latents)
+        checks = [
+            tf.debugging.assert_equal(tf.shape(token_ids)[0], tf.shape(latents)[0],
+                                      message="token_ids must have one row per image"),
+            tf.debugging.assert_equal(
+                tf.reduce_all((token_ids >= 0) & (token_ids < self.vocabulary_size)), True,
+                message=f"token_ids must be in [0, {self.vocabulary_size - 1}] (the vocabulary)"),
+            # An all-padding row averages no word embeddings: NaN, then a black image.
+            tf.debugging.assert_equal(
+                tf.reduce_all(tf.reduce_any(token_ids > 0, axis=1)), True,
+                message="every row of token_ids needs at least one word (a nonzero id)"),
+        ]
+        with tf.control_dependencies(checks):
+            token_ids = tf.identity(token_ids)
         return {"images": _to_uint8(self.generator([latents, token_ids], training=False))}
 
     def _from_captions(self, latents, captions):
         token_ids = tf.cast(self.tokenizer(captions), tf.int32)
         if self.check_inputs:
+            from kerasgan.models.stackgan import PUNCTUATION
+
+            # The words the tokenizer sees (its standardize and split), before it keeps
+            # the first max_caption_length of them.
+            word_counts = tf.strings.split(tf.strings.regex_replace(
+                tf.strings.lower(captions), PUNCTUATION, "")).row_lengths()
+            too_long = word_counts > self.max_caption_length
             checks = [
                 tf.debugging.assert_equal(tf.shape(captions)[0], tf.shape(latents)[0],
                                           message="captions must have one entry per image"),
+                tf.debugging.Assert(
+                    tf.reduce_all(word_counts > 0),
+                    ["captions must not be empty: every caption needs at least one word. "
+                     "Empty captions at positions:", tf.where(tf.equal(word_counts, 0))[:, 0]]),
+                tf.debugging.Assert(
+                    tf.logical_not(tf.reduce_any(too_long)),
+                    [f"captions must have at most {self.max_caption_length} words "
+                     "(max_caption_length); these are longer:", tf.boolean_mask(captions, too_long),
+                     "with word counts", tf.boolean_mask(word_counts, too_long)]),
                 tf.debugging.assert_equal(
                     tf.reduce_any(tf.equal(token_ids, 1)), False,
                     message="captions contain a word outside the vocabulary of the model "
@@ -130,6 +169,31 @@ class GeneratorModule:
                 token_ids = tf.identity(token_ids)
         return self._from_token_ids(latents, token_ids)
 
+    def _flagged(self, latents, labels=None, token_ids=None):
+        """For LiteRT and ONNX, which have no Assert op: `valid` (bool per image) says
+        whether the image's inputs were valid, and an invalid one's image is black.
+        Out-of-range labels would otherwise wrap around (-1 becomes the last class)
+        and non-finite latents or empty token rows give NaN images."""
+        valid = tf.reduce_all(tf.abs(latents) < np.inf, axis=1)  # False for NaN and inf
+        latents = tf.where(valid[:, None], latents, tf.zeros_like(latents))
+        inputs = latents
+        if labels is not None:
+            labels_valid = (labels >= 0) & (labels < self.num_classes)
+            valid = valid & labels_valid
+            inputs = [latents, tf.where(labels_valid, labels, tf.zeros_like(labels))]
+        if token_ids is not None:
+            # Ids the SavedModel accepts: in the vocabulary, not the unknown word (1),
+            # at least one word per row.
+            ids_valid = tf.reduce_all((token_ids >= 0) & (token_ids < self.vocabulary_size)
+                                      & tf.not_equal(token_ids, 1), axis=1) & tf.reduce_any(
+                token_ids > 1, axis=1)
+            valid = valid & ids_valid
+            inputs = [latents, tf.where(ids_valid[:, None], token_ids, tf.fill(tf.shape(token_ids), 2))]
+        images = tf.cast(self.generator(inputs, training=False), tf.float32)
+        # -1 is black; selected in float32, which LiteRT's select supports (uint8 it doesn't).
+        images = tf.where(valid[:, None, None, None], images, -tf.ones_like(images))
+        return {"images": _to_uint8(images), "valid": valid}
+
     def _checked(self, latents, labels=None):
         """Returns the inputs gated on their checks, so a bad input fails with our message
         before any generator op (e.g. the label embedding's gather) can fail with its own."""
@@ -137,7 +201,10 @@ class GeneratorModule:
             return latents, labels
         checks = [tf.debugging.assert_equal(
             tf.shape(latents)[1], self.latent_dim,
-            message=f"latents must have shape [N, {self.latent_dim}]")]
+            message=f"latents must have shape [N, {self.latent_dim}]"),
+            tf.debugging.assert_equal(
+                tf.reduce_all(tf.math.is_finite(latents)), True,
+                message="latents must be finite (NaN or inf give black images)")]
         if labels is not None:
             checks += [
                 tf.debugging.assert_equal(tf.shape(labels)[0], tf.shape(latents)[0],
@@ -163,10 +230,14 @@ class GeneratorModule:
         return {"images": _to_uint8(self.generator(scaled, training=False))}
 
     def _unconditional(self, latents):
+        if not self.check_inputs:
+            return self._flagged(latents)
         latents, _ = self._checked(latents)
         return {"images": _to_uint8(self.generator(latents, training=False))}
 
     def _conditional(self, latents, labels):
+        if not self.check_inputs:
+            return self._flagged(latents, labels)
         latents, labels = self._checked(latents, labels)
         return {"images": _to_uint8(self.generator([latents, labels], training=False))}
 
@@ -342,3 +413,21 @@ def rest_request(signature_name: str, inputs: dict) -> dict:
     """A TF Serving REST body (`POST /v1/models/<name>:predict`) in the columnar format."""
     return {"signature_name": signature_name,
             "inputs": {k: np.asarray(v).tolist() for k, v in inputs.items()}}
+
+
+def _make_module_callable():
+    """`kerasgan.export` is this module (so `kerasgan.export.rest_request` works, as
+    docs/serving.md shows) and is also callable as `kerasgan.export(gan, path, ...)`,
+    which calls `export()`."""
+    import sys
+    import types
+
+    class CallableModule(types.ModuleType):
+        def __call__(self, *args, **kwargs):
+            return export(*args, **kwargs)
+
+    CallableModule.__call__.__doc__ = export.__doc__
+    sys.modules[__name__].__class__ = CallableModule
+
+
+_make_module_callable()

@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
@@ -30,6 +31,7 @@ import numpy as np
 from kerasgan.models.gan import GAN
 
 EMBEDDING_LAYERS = ("label_embedding", "label_projection")
+logger = logging.getLogger("kerasgan.finetune")
 
 
 def freeze_discriminator_blocks(discriminator: keras.Model, num_blocks: int) -> list[str]:
@@ -110,15 +112,70 @@ def prepare(gan: GAN, *, learning_rate: float = 1e-4, augment="none", freeze_d: 
     return gan
 
 
+class FinetuneInterrupted(KeyboardInterrupt):
+    """Ctrl-C during `finetune`'s training. The weights at that step were saved as a
+    preset first (unless no step had finished); the message says where, and the
+    command that trains the remaining steps from there.
+
+    Attributes:
+        preset: the saved preset folder, or None.
+        steps: the training steps the saved weights have taken.
+        continue_command: the command line that trains the remaining steps.
+    """
+
+    def __init__(self, message: str, *, preset=None, steps: int = 0, continue_command=None):
+        super().__init__(message)
+        self.preset, self.steps, self.continue_command = preset, steps, continue_command
+
+    def __str__(self):
+        return self.args[0]
+
+
+def _check_arguments(*, steps, batch_size, learning_rate, holdout, num_eval_samples, freeze_d,
+                     seed, augment, extractor):
+    """Every argument, before anything is loaded or trained."""
+    from kerasgan import metrics
+    from kerasgan.layers import augment as augment_lib
+
+    def is_int(value):
+        return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+    def is_number(value):
+        return (isinstance(value, (int, float, np.number))
+                and not isinstance(value, (bool, np.bool_)) and np.isfinite(value))
+
+    if not is_int(steps) or steps < 1:
+        raise ValueError("steps must be an int >= 1 (0 or a negative count would never end "
+                         f"the run). Received: steps={steps!r}")
+    if not is_int(batch_size) or batch_size < 1:
+        raise ValueError(f"batch_size must be an int >= 1. Received: batch_size={batch_size!r}")
+    if not is_number(learning_rate) or learning_rate <= 0:
+        raise ValueError(f"learning_rate must be a number > 0. "
+                         f"Received: learning_rate={learning_rate!r}")
+    if not is_number(holdout) or not 0 <= holdout < 1:
+        raise ValueError(f"holdout must be a fraction in [0, 1). Received: holdout={holdout!r}")
+    if not is_int(num_eval_samples) or num_eval_samples < metrics.MIN_SAMPLES:
+        raise ValueError(f"num_eval_samples must be an int >= {metrics.MIN_SAMPLES} "
+                         f"(see kerasgan.metrics.MIN_SAMPLES). "
+                         f"Received: num_eval_samples={num_eval_samples!r}")
+    if not is_int(freeze_d) or freeze_d < 0:
+        raise ValueError(f"freeze_d must be an int >= 0. Received: freeze_d={freeze_d!r}")
+    if not is_int(seed) or not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be an int in [0, 2**32 - 1]. Received: seed={seed!r}")
+    augment_lib.get(augment)  # an unknown kind or transform names the closest ones
+    if extractor is not None and extractor not in metrics.extractor_names():
+        from kerasgan.utils import unknown_name_error
+
+        raise unknown_name_error("feature extractor", str(extractor), metrics.extractor_names())
+
+
 def _load_user_images(data_dir, gan, holdout: float, seed: int):
     """Reads a folder into uint8 arrays at the model's size, split train / held-out."""
     from kerasgan import data
 
     height, width, channels = gan.image_shape
-    ds, info = data.image_folder(data_dir, image_size=(height, width), channels=channels,
-                                 labels=False, batch_size=None, shuffle=False, cache=False,
-                                 return_info=True)
-    images = np.stack([((x.numpy() + 1.0) * 127.5).round().astype(np.uint8) for x in ds])
+    images, _, info = data.load_image_folder(data_dir, image_size=(height, width),
+                                             channels=channels)
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(images))
     n_holdout = int(round(len(images) * holdout))
@@ -128,20 +185,47 @@ def _load_user_images(data_dir, gan, holdout: float, seed: int):
 def finetune(name_or_path: str, data_dir, out_dir, *, steps: int = 1000, batch_size: int = 32,
              augment: str = "none", freeze_d: int = 0, learning_rate: float = 1e-4,
              holdout: float = 0.2, extractor: str | None = None, num_eval_samples: int = 1000,
-             seed: int = 0, overwrite: bool = False, verbose="auto") -> dict:
+             seed: int = 0, overwrite: bool = False, verbose="auto", callbacks=None) -> dict:
     """Fine-tunes a zoo model on a folder of images and writes a new preset folder.
 
-    A `holdout` fraction of the images is kept out of training; the card reports FID
-    on it before and after fine-tuning, with `extractor` ("mnist", "fashion-mnist",
-    or "inception-v3"; default: the classifier of the model's training dataset).
+    Every argument, the data folder and the output folder's writability are checked
+    before the model loads. A `holdout` fraction of the images is kept out of
+    training; when that is at least `kerasgan.metrics.MIN_SAMPLES` (50) images, the
+    card reports FID and KID on them before and after fine-tuning, with `extractor`
+    (see `kerasgan.metrics.extractor_names()`; default: the classifier of the
+    model's training data). Ctrl-C saves the weights reached so far to `out_dir` and
+    raises `FinetuneInterrupted`, whose message gives the command that continues.
+
+    Args:
+        seed: seeds the new weights' noise, the data order and the held-out split.
+        callbacks: extra Keras callbacks for `fit`.
+
+    Returns:
+        The new preset's metadata.
+
+    Example:
+    >>> kerasgan.finetune.finetune("dcgan-fashion-mnist", "digits/", "my-gan",  # doctest: +SKIP
+    ...                            steps=600)
     """
+    import shlex
+    import warnings
+
     from kerasgan import data, metrics
+    from kerasgan.utils import check_writable
     from kerasgan.zoo import load, model_info, registry
     from kerasgan.zoo.preset import save_to_preset
 
+    _check_arguments(steps=steps, batch_size=batch_size, learning_rate=learning_rate,
+                     holdout=holdout, num_eval_samples=num_eval_samples, freeze_d=freeze_d,
+                     seed=seed, augment=augment, extractor=extractor)
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()) and not overwrite:
         raise FileExistsError(f"{out_dir} exists and is not empty. Pass --overwrite to replace it.")
+    # The preset is written next to out_dir and renamed, so out_dir's parent must take it.
+    check_writable(out_dir.parent if out_dir.exists() else out_dir, what="output folder")
+    if not Path(data_dir).is_dir():
+        raise FileNotFoundError(f"Image folder {data_dir} does not exist or is not a folder. "
+                                f"Received: data_dir='{data_dir}'")
     keras.utils.set_random_seed(seed)
     gan = load(name_or_path, with_discriminator=True)
     if gan.task == "image-to-image":
@@ -167,56 +251,122 @@ def finetune(name_or_path: str, data_dir, out_dir, *, steps: int = 1000, batch_s
             f"{len(holdout_images)} for evaluation, fewer than batch_size={batch_size}. "
             "Add images, or lower --batch-size or --holdout."
         )
-    source = gan.preset_metadata.get("data", {}).get("dataset")
-    if extractor == "inception-v3":
-        feature_net = metrics.InceptionFeatures(image_shape=gan.image_shape)
-    else:
-        feature_net = metrics.load_feature_extractor(extractor or source)
-    evaluate_on = holdout_images if len(holdout_images) >= 10 else None
+    extractor_name, feature_net, metrics_note = extractor, None, None
+    if len(holdout_images) >= metrics.MIN_SAMPLES:
+        try:
+            extractor_name = extractor or metrics.default_extractor_name(gan)
+            feature_net = metrics.get_extractor(extractor_name, gan.image_shape)
+        except ValueError as e:
+            if extractor is not None:
+                raise
+            metrics_note = f"Held-out metrics not measured: {e}"
+    elif holdout > 0:
+        metrics_note = (f"Held-out metrics not measured: {len(holdout_images)} held-out "
+                        f"images, fewer than the {metrics.MIN_SAMPLES} the metrics need. Add "
+                        "images or raise --holdout.")
+    if metrics_note:
+        logger.warning("%s", metrics_note)
 
     def measure(model):
-        if evaluate_on is None:
+        if feature_net is None:
             return {}
-        return metrics.evaluate(model, evaluate_on, extractor=feature_net, metrics=["fid", "kid"],
-                                num_samples=min(num_eval_samples, max(len(evaluate_on), 10)),
-                                progress=False)
+        with warnings.catch_warnings():  # the card says what the sample size means
+            warnings.filterwarnings("ignore", message=r"Measured on \d+ images")
+            return metrics.evaluate(model, holdout_images, extractor=feature_net,
+                                    metrics=["fid", "kid"], progress=False,
+                                    num_samples=min(num_eval_samples, len(holdout_images)))
 
     before = measure(gan)
     gan = prepare(gan, learning_rate=learning_rate, augment=augment, freeze_d=freeze_d)
     ds = data.from_numpy(train_images, batch_size=batch_size, seed=seed).repeat()
-    start = time.time()
-    gan.fit(ds, epochs=1, steps_per_epoch=steps, verbose=verbose)
-    wall = time.time() - start
-    after = measure(gan)
     base_name = gan.preset_metadata.get("name", str(name_or_path))
     revision = (model_info(base_name)["revision"] if base_name in registry() else "local")
+    options = (f"--batch-size {batch_size} --augment {shlex.quote(str(augment))} "
+               f"--freeze-d {freeze_d} --learning-rate {learning_rate:g} --holdout {holdout:g} "
+               f"--seed {seed}" + (f" --extractor {extractor}" if extractor else ""))
+    quoted_data, quoted_out = shlex.quote(str(data_dir)), shlex.quote(str(out_dir))
     metadata = {
         "name": out_dir.name,
         "variant": gan.preset_metadata.get("variant"),
         "finetuned_from": {"name": base_name, "revision": revision},
-        "data": {"dataset": str(data_dir), "split": f"{1 - holdout:.0%} of the folder",
+        "data": {"dataset": str(data_dir), "folder": str(Path(data_dir).resolve()),
+                 "split": f"{1 - holdout:.0%} of the folder",
                  "num_train_images": int(len(train_images)),
                  "num_holdout_images": int(len(holdout_images)),
                  "conversions": info["conversions"], "skipped": info["skipped"]},
-        "training": {"steps": steps, "batch_size": batch_size, "epochs": round(
-                         steps * batch_size / len(train_images), 1),
-                     "wall_time_s": round(wall, 1), "augment": augment, "freeze_d": freeze_d,
-                     "learning_rate": learning_rate,
-                     "command": (f"kerasgan finetune {name_or_path} --data {data_dir} --steps {steps} "
-                                 f"--augment {augment} --freeze-d {freeze_d} --out {out_dir}")},
-        "metrics_before": before, "metrics": after,
+        "training": {"steps": steps, "batch_size": batch_size, "augment": augment,
+                     "freeze_d": freeze_d, "learning_rate": learning_rate, "seed": seed,
+                     "command": (f"kerasgan finetune {shlex.quote(str(name_or_path))} --data "
+                                 f"{quoted_data} --steps {steps} {options} --out {quoted_out}")},
+        "evaluation": {"extractor": extractor_name, "note": metrics_note},
+        "metrics_before": before,
     }
+    start = time.time()
+    try:
+        gan.fit(ds, epochs=1, steps_per_epoch=steps, verbose=verbose, callbacks=callbacks)
+    except KeyboardInterrupt:
+        continue_template = (f"kerasgan finetune {quoted_out} --data {quoted_data} --steps "
+                             f"{{remaining}} {options} --out "
+                             f"{shlex.quote(str(out_dir) + '-continued')}")
+        _save_at_interrupt(gan, metadata, out_dir, steps, time.time() - start, overwrite,
+                           continue_template)
+        raise FinetuneInterrupted(f"Interrupted before the first of {steps} steps finished; "
+                                  f"nothing was saved in {out_dir}.") from None
+    metadata["training"]["wall_time_s"] = round(time.time() - start, 1)
+    metadata["training"]["epochs"] = round(steps * batch_size / len(train_images), 1)
+    metadata["metrics"] = measure(gan)
     save_to_preset(gan, out_dir, metadata=metadata, card=_card(metadata), overwrite=overwrite)
     return metadata
 
 
+def _save_at_interrupt(gan, metadata, out_dir, steps, wall, overwrite, continue_template):
+    """On Ctrl-C: saves the weights reached as a preset and raises `FinetuneInterrupted`
+    saying where and how to continue; returns only when no step had finished."""
+    from kerasgan.zoo.preset import save_to_preset
+
+    done = int(gan.g_optimizer.iterations.numpy())
+    if done == 0:
+        return
+    training = metadata["training"]
+    training.update({"steps": done, "interrupted": {"at_step": done, "of": steps},
+                     "wall_time_s": round(wall, 1),
+                     "epochs": round(done * training["batch_size"]
+                                     / metadata["data"]["num_train_images"], 1)})
+    metadata["metrics"] = {}
+    metadata["evaluation"]["note"] = (f"Interrupted at step {done} of {steps}: the held-out "
+                                      "metrics after training were not measured.")
+    save_to_preset(gan, out_dir, metadata=metadata, card=_card(metadata), overwrite=overwrite)
+    command = continue_template.format(remaining=steps - done)
+    raise FinetuneInterrupted(
+        f"Interrupted at step {done} of {steps}; the fine-tuned weights so far are saved in "
+        f"{out_dir} (a complete preset: kerasgan sample {out_dir}). To train the remaining "
+        f"{steps - done} steps from there: {command} (the optimizer's state is not kept, so "
+        "this continues from the weights rather than exactly where the run stopped).",
+        preset=out_dir, steps=done, continue_command=command) from None
+
+
 def _card(meta) -> str:
+    from kerasgan.metrics import RELIABLE_SAMPLES
+
     def table(results):
-        rows = [f"| `{k}` | {v:.4g} |" for k, v in results.items() if k != "protocol"]
+        rows = [f"| `{k}` | {'null' if v is None else format(v, '.4g')} |"
+                for k, v in results.items() if k != "protocol"]
         return "\n".join(["| metric | value |", "|---|---|", *rows]) if rows else "_not measured_"
 
     base = meta["finetuned_from"]
     d, t = meta["data"], meta["training"]
+    notes = []
+    if t.get("interrupted"):
+        notes.append(f"- **Interrupted** (Ctrl-C) at step {t['interrupted']['at_step']} of "
+                     f"{t['interrupted']['of']}.")
+    if meta.get("evaluation", {}).get("note"):
+        notes.append(f"- {meta['evaluation']['note']}")
+    num = meta["metrics_before"].get("protocol", {}).get("num_real", RELIABLE_SAMPLES)
+    if num < RELIABLE_SAMPLES:
+        notes.append(f"- Metrics on {num} held-out images: compare before with after only; "
+                     "at this size every metric carries a large sample-size bias "
+                     "(docs/metrics.md).")
+    notes = "\n".join(notes)
     return f"""---
 library_name: keras
 license: apache-2.0
@@ -235,6 +385,7 @@ held out for the metrics below.
   {t['wall_time_s']} s; augmentation: {t['augment']}; FreezeD: {t['freeze_d']};
   learning rate {t['learning_rate']}.
 - Command: `{t['command']}`
+{notes}
 
 ## Held-out metrics before fine-tuning
 {table(meta['metrics_before'])}

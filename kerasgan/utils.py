@@ -21,8 +21,8 @@ def to_uint8(images) -> np.ndarray:
 
 
 def image_grid(images, rows: int | None = None, cols: int | None = None, padding: int = 2,
-               pad_value: int = 255) -> np.ndarray:
-    """Tiles a batch of images into one image.
+               pad_value: int = 255, captions=None, upscale: int = 1) -> np.ndarray:
+    """Tiles a batch of images into one image, optionally with a caption under each.
 
     Args:
         images: uint8 array of shape `(N, H, W, C)` or `(N, H, W)`; floats in
@@ -30,14 +30,21 @@ def image_grid(images, rows: int | None = None, cols: int | None = None, padding
         rows, cols: the grid shape; by default as square as possible.
         padding: pixels between tiles.
         pad_value: the gray level of the padding.
+        captions: a string per image (a class name, a caption), written under
+            it with Pillow's default font; long ones wrap at spaces.
+        upscale: enlarge every tile this many times (nearest neighbour) before the
+            captions are drawn, so the text stays sharp.
 
     Returns:
-        A uint8 array of shape `(rows*(H+p)+p, cols*(W+p)+p, C)`.
+        A uint8 array of shape `(rows*(H+p)+p, cols*(W+p)+p, C)` without captions;
+        with captions, each cell is as wide as its longest caption line needs
+        (up to twice the tile) and has room for the text under the tile.
 
     Example:
     >>> grid = image_grid(np.zeros((16, 28, 28, 1), np.uint8))
     >>> grid.shape
     (122, 122, 1)
+    >>> labelled = image_grid(np.zeros((2, 28, 28, 1), np.uint8), captions=["Bag", "Sneaker"])
     """
     images = np.asarray(images)
     if images.dtype != np.uint8:
@@ -49,41 +56,147 @@ def image_grid(images, rows: int | None = None, cols: int | None = None, padding
             "image_grid expects images of shape (N, H, W, C) or (N, H, W). "
             f"Received: shape={images.shape}"
         )
+    upscale = _check_upscale(upscale)
+    if upscale > 1:
+        images = images.repeat(upscale, axis=1).repeat(upscale, axis=2)
     n, h, w, c = images.shape
     if n == 0:
         raise ValueError("image_grid needs at least one image. Received: 0 images")
+    if captions is not None:
+        if isinstance(captions, str) or len(captions) != n:
+            raise ValueError(f"image_grid needs one caption per image ({n}). Received: "
+                             f"{'a single string' if isinstance(captions, str) else len(captions)}"
+                             " captions")
+        captions = [str(caption) for caption in captions]
     if cols is None:
         cols = math.ceil(math.sqrt(n)) if rows is None else math.ceil(n / rows)
     if rows is None:
         rows = math.ceil(n / cols)
-    grid = np.full((rows * (h + padding) + padding, cols * (w + padding) + padding, c),
+    lines, font, cell_w, band = None, None, w, 0
+    if captions is not None:
+        font = _caption_font(upscale)
+        cell_w, lines, line_height = _layout_captions(captions, font, w)
+        band = max(len(caption_lines) for caption_lines in lines) * line_height + 2
+    cell_h = h + band
+    grid = np.full((rows * (cell_h + padding) + padding, cols * (cell_w + padding) + padding, c),
                    pad_value, dtype=np.uint8)
+    offset = (cell_w - w) // 2  # tiles centred over their captions
     for i in range(min(n, rows * cols)):
         r, k = divmod(i, cols)
-        y, x = padding + r * (h + padding), padding + k * (w + padding)
-        grid[y:y + h, x:x + w] = images[i]
-    return grid
+        y, x = padding + r * (cell_h + padding), padding + k * (cell_w + padding)
+        grid[y:y + h, x + offset:x + offset + w] = images[i]
+    if captions is None:
+        return grid
+    from PIL import Image, ImageDraw
+
+    pil = Image.fromarray(grid[..., 0] if c == 1 else grid)
+    draw = ImageDraw.Draw(pil)
+    ink = 0 if pad_value >= 128 else 255
+    ink = ink if c == 1 else (ink,) * c
+    for i in range(min(n, rows * cols)):
+        r, k = divmod(i, cols)
+        y, x = padding + r * (cell_h + padding) + h + 1, padding + k * (cell_w + padding)
+        draw.multiline_text((x + cell_w / 2, y), "\n".join(lines[i]), fill=ink, font=font,
+                            anchor="ma", align="center", spacing=0)
+    out = np.asarray(pil)
+    return out[..., None] if c == 1 else out
 
 
-def save_image(path, image: np.ndarray, upscale: int = 1) -> Path:
-    """Writes a uint8 HWC image (1 or 3 channels) to PNG atomically."""
+def _caption_font(upscale: int):
+    from PIL import ImageFont
+
+    return ImageFont.load_default(size=min(8 + 2 * upscale, 16))
+
+
+def _layout_captions(captions, font, tile_width):
+    """(cell width, the lines of each caption, line height): a cell widens to fit its text
+    up to twice the tile width (or 64 px); longer captions wrap at spaces."""
+    def width(text):  # with a margin, so neighbouring captions don't touch
+        return math.ceil(font.getlength(text)) + 8
+
+    widest = max(width(caption) for caption in captions)
+    widest_word = max((width(word) for caption in captions for word in caption.split()), default=0)
+    cell_w = max(tile_width, widest_word, min(widest, max(2 * tile_width, 64)))
+    lines = []
+    for caption in captions:
+        caption_lines, line = [], ""
+        for word in caption.split():
+            candidate = f"{line} {word}" if line else word
+            if line and width(candidate) > cell_w:
+                caption_lines.append(line)
+                candidate = word
+            line = candidate
+        lines.append(caption_lines + [line])
+    ascent, descent = font.getmetrics()
+    return cell_w, lines, ascent + descent
+
+
+def _check_upscale(upscale) -> int:
+    if isinstance(upscale, bool) or not isinstance(upscale, (int, np.integer)) or upscale < 1:
+        raise ValueError(f"upscale must be a positive int (1 keeps the size). "
+                         f"Received: upscale={upscale!r}")
+    return int(upscale)
+
+
+#: File extensions `save_image` writes, and their Pillow format.
+IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".gif": "GIF",
+                 ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF"}
+
+
+def image_format(path) -> str:
+    """The Pillow format an image path's extension names ("PNG", "JPEG", ...).
+
+    Example:
+    >>> image_format("grid.JPG")
+    'JPEG'
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix not in IMAGE_FORMATS:
+        matches = closest_matches(suffix, IMAGE_FORMATS) if suffix else []
+        hint = f" Did you mean: {', '.join(matches)}?" if matches else ""
+        raise ValueError(
+            f"Can't tell the image format of {str(path)!r} from its extension.{hint} Supported: "
+            f"{', '.join(IMAGE_FORMATS)}. Received: extension={suffix or '(none)'!r}")
+    return IMAGE_FORMATS[suffix]
+
+
+def save_image(path, image: np.ndarray, upscale: int = 1, format: str | None = None) -> Path:
+    """Writes a uint8 HWC image (1 or 3 channels) atomically, in the format its
+    extension names (PNG, JPEG, WebP, GIF, BMP, TIFF) unless `format` is given.
+
+    Example:
+    >>> save_image("grid.jpg", image_grid(images), upscale=2)   # doctest: +SKIP
+    """
     from PIL import Image
 
+    path = Path(path)
+    format = format or image_format(path)
+    upscale = _check_upscale(upscale)
     image = np.asarray(image)
     if image.ndim == 3 and image.shape[-1] == 1:
         image = image[..., 0]
     pil = Image.fromarray(image)
     if upscale > 1:
         pil = pil.resize((pil.width * upscale, pil.height * upscale), Image.NEAREST)
-    path = Path(path)
+    # Lossy formats at a quality that keeps single pixels of small images readable.
+    options = {"JPEG": {"quality": 95}, "WEBP": {"lossless": True}}.get(format, {})
     with atomic_write(path) as tmp:
-        pil.save(tmp, format="PNG")
+        pil.save(tmp, format=format, **options)
     return path
 
 
-def save_image_grid(path, images, upscale: int = 2, **grid_kwargs) -> Path:
-    """`image_grid` followed by `save_image`."""
-    return save_image(path, image_grid(images, **grid_kwargs), upscale=upscale)
+def save_image_grid(path, images, upscale: int = 2, captions=None, **grid_kwargs) -> Path:
+    """`image_grid` followed by `save_image`; with `captions`, the tiles are enlarged
+    before the text is drawn, so the text isn't upscaled with them.
+
+    Example:
+    >>> save_image_grid("bags.png", gan.generate(8, labels="bag"), captions=["Bag"] * 8)  # doctest: +SKIP
+    """
+    if captions is None:
+        return save_image(path, image_grid(images, **grid_kwargs), upscale=upscale)
+    padding = grid_kwargs.pop("padding", 2) * _check_upscale(upscale)  # as if upscaled too
+    return save_image(path, image_grid(images, captions=captions, upscale=upscale,
+                                       padding=padding, **grid_kwargs))
 
 
 @contextlib.contextmanager
@@ -144,3 +257,64 @@ def unknown_name_error(kind: str, name: str, candidates) -> ValueError:
     return ValueError(
         f"Unknown {kind} '{name}'.{hint} Available: {', '.join(sorted(candidates))}."
     )
+
+
+def check_writable(path, *, min_free_bytes: int = 0, what: str = "output folder") -> Path:
+    """Fails fast, with one error naming the folder, when files can't be written in `path`.
+
+    Call it before long work (training, fine-tuning, exporting) so that a read-only, full
+    or mistyped output folder fails at once instead of at the first save, with a traceback
+    about a temporary file. `path` need not exist yet: then the nearest existing folder
+    above it must accept new folders. A small probe file is written (and fsynced) there
+    and removed again; nothing else is created.
+
+    Args:
+        path: the output folder.
+        min_free_bytes: also require this much free space on its file system.
+        what: how the error names the folder, e.g. "--out folder".
+
+    Returns:
+        `path` as a `Path`.
+
+    Raises:
+        NotADirectoryError: `path`, or a folder above it, is a file.
+        PermissionError: the folder is read-only (permissions, a read-only mount).
+        OSError: another write failure, e.g. `errno.ENOSPC` on a full disk.
+
+    Example:
+    >>> check_writable(tempfile.mkdtemp()).is_dir()
+    True
+    """
+    import errno
+
+    path = Path(path).expanduser()
+    existing = path.absolute()
+    while not existing.exists():  # the folder the missing ones would be created in
+        existing = existing.parent
+    if not existing.is_dir():
+        error = NotADirectoryError(f"Can't write the {what} {path}: {existing} is a file, "
+                                   f"not a folder. Received: path='{path}'")
+        error.errno = errno.ENOTDIR
+        raise error
+    where = "" if existing == path.absolute() else f" (creating it needs {existing})"
+    try:
+        with tempfile.TemporaryFile(dir=existing, prefix=".kerasgan-write-check-") as probe:
+            probe.write(bytes(64 * 1024))
+            probe.flush()
+            os.fsync(probe.fileno())
+    except OSError as e:
+        reason = e.strerror or str(e)
+        read_only = isinstance(e, PermissionError) or e.errno == errno.EROFS
+        error = (PermissionError if read_only else OSError)(
+            f"Can't write the {what} {path}{where}: {reason}. Choose another folder"
+            f"{' or fix its permissions' if read_only else ''}. Received: path='{path}'")
+        error.errno = e.errno
+        raise error from e
+    free = shutil.disk_usage(existing).free
+    if free < min_free_bytes:
+        error = OSError(f"The {what} {path} has {free / 2**20:.1f} MiB free, but about "
+                        f"{min_free_bytes / 2**20:.1f} MiB are needed. Free some space or "
+                        f"choose another folder. Received: path='{path}'")
+        error.errno = errno.ENOSPC
+        raise error
+    return path

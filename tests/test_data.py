@@ -1,5 +1,6 @@
 import gzip
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -184,3 +185,77 @@ def test_image_grid_and_save(tmp_path):
     assert Image.open(path).size[0] > 0
     with pytest.raises(ValueError, match=r"Received: shape=\(4, 4\)"):
         kerasgan.utils.image_grid(np.zeros((4, 4), np.uint8))
+
+
+def _write_every_kind(folder):
+    """One real file of each kind a user's folder holds, 16x16, with known gray levels;
+    plus a corrupt PNG and a truncated JPEG. Returns {file name: expected gray level}."""
+    folder.mkdir(parents=True, exist_ok=True)
+    size = (16, 16)
+    Image.new("RGB", size, (90, 90, 90)).save(folder / "rgb.jpg", quality=95)
+    Image.new("L", size, 120).save(folder / "gray.jpg", quality=95)
+    Image.new("CMYK", size, (0, 0, 0, 100)).save(folder / "cmyk.jpg", quality=95)  # 255-100
+    frames = [Image.new("L", size, 200).convert("P"), Image.new("L", size, 30).convert("P")]
+    frames[0].save(folder / "animated.gif", save_all=True, append_images=frames[1:])
+    Image.new("L", size, 60).convert("P").save(folder / "palette.png", transparency=0)
+    Image.new("RGBA", size, (170, 170, 170, 128)).save(folder / "rgba.png")
+    Image.fromarray(np.full(size, 40000, np.uint16)).save(folder / "sixteen_bit.png")
+    (folder / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
+    noise = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    Image.fromarray(noise).save(folder / "whole.jpg", quality=95)
+    blob = (folder / "whole.jpg").read_bytes()
+    (folder / "truncated.jpg").write_bytes(blob[:len(blob) * 6 // 10])
+    (folder / "whole.jpg").unlink()
+    return {"animated.gif": 200, "cmyk.jpg": 155, "gray.jpg": 120, "palette.png": 60,
+            "rgb.jpg": 90, "rgba.png": 170, "sixteen_bit.png": round(40000 / 257)}
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_image_folder_reads_every_kind_of_image(tmp_path, channels):
+    expected = _write_every_kind(tmp_path / "mixed")
+    with pytest.warns(UserWarning) as caught:
+        ds, info = data.image_folder(tmp_path / "mixed", image_size=16, channels=channels,
+                                     batch_size=None, shuffle=False, return_info=True)
+        yielded = np.stack([x.numpy() for x in ds])   # the old decoder failed here on the GIF
+    message = " ".join(str(w.message) for w in caught)
+    assert "Skipping 2 unreadable image(s)" in message
+    assert "corrupt.png" in message and "truncated.jpg" in message
+    assert sorted(Path(p).name for p in info["skipped"]) == ["corrupt.png", "truncated.jpg"]
+    assert info["num_images"] == len(yielded) == len(expected) == 7
+    assert yielded.shape == (7, 16, 16, channels)
+    levels = np.rint((yielded + 1.0) * 127.5).mean(axis=(1, 2, 3))
+    for (name, level), got in zip(sorted(expected.items()), levels):
+        assert abs(got - level) <= 2, (name, got, level)    # JPEG rounding
+    notes = " ".join(info["conversions"])
+    assert "first frame of 1 animated" in notes and "16-bit" in notes
+    with pytest.raises(ValueError, match=r"2 unreadable image\(s\).*corrupt\.png.*truncated\.jpg"):
+        data.image_folder(tmp_path / "mixed", image_size=16, channels=channels, batch_size=None,
+                          on_error="raise")
+
+
+def test_image_folder_counts_match_what_is_yielded(tmp_path, digits_8x8):
+    folder = tmp_path / "many"
+    _save_images(folder, digits_8x8[0][:66])
+    Image.fromarray(digits_8x8[0][66][..., 0]).convert("RGB").save(folder / "extra.gif")
+    Image.fromarray(digits_8x8[0][67][..., 0]).convert("CMYK").save(folder / "extra.jpg")
+    (folder / "broken.png").write_bytes(b"not an image")
+    with pytest.warns(UserWarning, match="broken.png"):
+        images, labels, info = data.load_image_folder(folder, image_size=16, channels=1)
+    assert labels is None and info["num_images"] == len(images) == 68
+    with pytest.warns(UserWarning, match="broken.png"):
+        ds = data.image_folder(folder, image_size=16, channels=1, batch_size=4, shuffle=False,
+                               drop_remainder=False)
+    assert sum(int(b.shape[0]) for b in ds) == 68
+
+
+def test_image_folder_labels_from_subfolders_and_loose_files(tmp_path, digits_8x8):
+    images, labels = digits_8x8
+    for c in (2, 5):
+        _save_images(tmp_path / "classes" / f"digit_{c}", images[labels == c][:6])
+    Image.fromarray(images[0][..., 0]).save(tmp_path / "classes" / "loose.png")
+    with pytest.warns(UserWarning, match=r"left out 1 image\(s\) directly in .*loose\.png"):
+        x, y, info = data.load_image_folder(tmp_path / "classes", image_size=16, channels=1,
+                                            labels=True)
+    assert info["class_names"] == ["digit_2", "digit_5"]
+    assert x.shape == (12, 16, 16, 1) and list(y) == [0] * 6 + [1] * 6
+    np.testing.assert_array_equal(x[:6], images[labels == 2][:6])

@@ -11,16 +11,22 @@ from kerasgan import distribute
 SCRIPTS = Path(__file__).parent / "scripts"
 
 
-@pytest.mark.parametrize("penalty", ["none", "gp", "pix2pix"])
-def test_mirrored_two_cpus_matches_one_device(penalty):
-    result = subprocess.run([sys.executable, str(SCRIPTS / "mirrored_equivalence.py"), penalty],
+# DCGAN (batch norm), WGAN-GP (layer-norm critic, gradient penalty), Pix2Pix (adversarial
+# + L1) and StackGAN (matching-aware D with mismatched captions, KL term).
+@pytest.mark.parametrize("case", ["none", "gp", "pix2pix", "stackgan"])
+def test_mirrored_two_cpus_matches_one_device(case):
+    result = subprocess.run([sys.executable, str(SCRIPTS / "mirrored_equivalence.py"), case],
                             capture_output=True, text=True, timeout=300,
                             env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
     assert result.returncode == 0, result.stderr[-3000:]
     match = re.search(r"MAXDIFF (\S+) UPDATE (\S+)", result.stdout)
     assert match, result.stdout
     max_difference, update = float(match.group(1)), float(match.group(2))
-    assert max_difference < 1e-5 and max_difference < 1e-2 * update, result.stdout
+    # The script runs every kernel on one thread, so the two runs differ only by the
+    # split sums of the all-reduce: about 1e-7, at most 4e-4 of the update in every case.
+    # A per-replica mismatch (StackGAN's wrong captions rolled within each replica's
+    # half) gave 1.3e-2 of the update, a loss scaled by the replica count about 1.
+    assert max_difference < 1e-5 and max_difference < 2e-3 * update, result.stdout
     losses = [float(v) for v in re.search(r"LOSSES (.*)", result.stdout).group(1).split()]
     assert abs(losses[0] - losses[1]) < 1e-4 and abs(losses[2] - losses[3]) < 1e-4, losses
 

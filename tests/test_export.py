@@ -178,6 +178,10 @@ def test_export_errors(tmp_path):
         serving(latents=tf.zeros((2, 7)), labels=tf.constant([0, 1]))
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"labels must be < num_classes \(10\)"):
         serving(latents=tf.zeros((2, 16)), labels=tf.constant([0, 10]))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"labels must be >= 0"):
+        serving(latents=tf.zeros((2, 16)), labels=tf.constant([-1, 0]))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"latents must be finite"):
+        serving(latents=tf.constant([[np.nan] * 16, [0.0] * 16]), labels=tf.constant([0, 1]))
     translator = tiny_gan("pix2pix")
     path = kerasgan.export(translator, tmp_path, model_name="t")
     translate = tf.saved_model.load(str(path)).signatures["translate"]
@@ -221,3 +225,96 @@ def test_every_registered_model_exports_and_matches(name, tmp_path):
     for runtime in ("saved_model", "tflite", "onnx"):
         assert _matches(got[runtime], expected), runtime
     assert _matches(got["tflite_int8"], expected, levels=_int8_levels(gan), fraction=0.99)
+
+
+def test_saved_model_refuses_empty_and_too_long_captions(tmp_path):
+    import tensorflow as tf
+
+    gan = tiny_gan("stackgan")
+    path = kerasgan.export(gan, tmp_path, model_name="s")
+    loaded = tf.saved_model.load(str(path))
+    serving = loaded.signatures["serving_default"]
+    latents = gan.make_latents(2, seed=0)
+    z = tf.constant(latents)
+    images = serving(latents=z, captions=tf.constant(["digit one", "Digit two!"]))["images"]
+    assert _matches(images.numpy(), gan.generate(latents, ["digit one", "digit two"]))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="captions must not be empty"):
+        serving(latents=z, captions=tf.constant(["digit one", " ! "]))
+    nine = "digit one digit two digit three digit four digit"
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=f"captions must have at most 8 words.*{nine}"):
+        serving(latents=z, captions=tf.constant(["digit one", nine]))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="captions must not be empty"):
+        loaded.signatures["sample"](seed=tf.constant(1, tf.int64), num_images=tf.constant(1),
+                                    captions=tf.constant([""]))
+    from_ids = loaded.signatures["from_token_ids"]
+    ids = gan.tokenize(["digit one", "digit two"])
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=r"every row of token_ids needs at least one word"):
+        from_ids(latents=z, token_ids=tf.constant((ids * [[1], [0]]).astype(np.int32)))
+    vocabulary_size = len(gan.vocabulary) + 2
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=rf"token_ids must be in \[0, {vocabulary_size - 1}\]"):
+        from_ids(latents=z, token_ids=tf.constant(ids + vocabulary_size))
+
+
+VALIDITY_SCRIPT = """
+import sys
+sys.path.append(sys.argv[1])
+import importlib.util
+assert importlib.util.find_spec("kerasgan") is None, "kerasgan must not be importable here"
+import numpy as np
+inputs = dict(np.load(sys.argv[2]))
+import onnxruntime
+session = onnxruntime.InferenceSession(sys.argv[3], providers=["CPUExecutionProvider"])
+results = {"onnx_output_names": np.array([o.name for o in session.get_outputs()])}
+results["onnx_images"], results["onnx_valid"] = session.run(["images", "valid"], inputs)
+from ai_edge_litert.interpreter import Interpreter
+outputs = Interpreter(model_path=sys.argv[4]).get_signature_runner()(**inputs)
+results["litert_images"], results["litert_valid"] = outputs["images"], outputs["valid"]
+np.savez(sys.argv[5], **results)
+"""
+
+
+@pytest.mark.parametrize("variant", ["cgan", "stackgan"])
+def test_litert_and_onnx_flag_invalid_inputs_instead_of_wrapping(variant, tmp_path):
+    """No Assert op there: label -1 must not become class 9. Invalid rows come back
+    black with valid=False; valid rows are the images gan.generate makes."""
+    gan = tiny_gan(variant)
+    latents = gan.make_latents(5, seed=3)
+    latents[4, 0] = np.nan
+    if variant == "cgan":
+        conditions = np.array([-1, 10, 3, 9, 0], np.int32)
+        inputs = {"latents": latents, "labels": conditions}
+        expected_valid = np.array([False, False, True, True, False])
+    else:
+        conditions = gan.tokenize(["digit one", "digit two", "digit three", "digit nine",
+                                   "digit zero"])
+        conditions[1] = 0                      # padding only: no word
+        conditions[2, 1] = 1                   # the unknown word
+        conditions[3, 0] = len(gan.vocabulary) + 2   # outside the vocabulary
+        inputs = {"latents": latents, "token_ids": conditions}
+        expected_valid = np.array([True, False, False, False, False])
+    onnx_path = kerasgan.export(gan, tmp_path, format="onnx", model_name="m")
+    litert_path = kerasgan.export(gan, tmp_path, format="tflite", model_name="m")
+    np.savez(tmp_path / "inputs.npz", **inputs)
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", VALIDITY_SCRIPT, SITE_PACKAGES, str(tmp_path / "inputs.npz"),
+         str(onnx_path), str(litert_path), str(tmp_path / "out.npz")],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    got = dict(np.load(tmp_path / "out.npz"))
+    assert got["onnx_output_names"].tolist() == ["images", "valid"]  # images stay first
+    valid_rows = np.flatnonzero(expected_valid)
+    if variant == "cgan":
+        expected = gan.generate(latents[valid_rows], conditions[valid_rows])
+    else:
+        captions = ["digit one"]
+        expected = gan.generate(latents[valid_rows], captions)
+    for runtime in ("onnx", "litert"):
+        np.testing.assert_array_equal(got[f"{runtime}_valid"], expected_valid)
+        images = got[f"{runtime}_images"]
+        assert images.dtype == np.uint8 and images.shape == (5, *gan.image_shape)
+        assert not images[~expected_valid].any(), f"{runtime}: invalid rows must be black"
+        assert _matches(images[valid_rows], expected), runtime

@@ -1,5 +1,13 @@
 import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
 
+import keras
 import numpy as np
 import pytest
 from PIL import Image
@@ -20,25 +28,43 @@ def base_preset(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def digit_folder(tmp_path_factory, mnist_small):
+    """250 real digits, as a user's folder holds them: RGB PNGs at 32x32, one GIF and one
+    CMYK JPEG (the loader must convert and resize them all to the model's 28x28 gray)."""
     folder = tmp_path_factory.mktemp("digits")
-    for i, image in enumerate(mnist_small[0][:60]):
-        # RGB and 32x32: the loader must convert and resize, and say so.
-        Image.fromarray(image[..., 0]).convert("RGB").resize((32, 32)).save(folder / f"{i}.png")
+    for i, image in enumerate(mnist_small[0][:250]):
+        pil = Image.fromarray(image[..., 0]).convert("RGB").resize((32, 32))
+        if i == 0:
+            pil.save(folder / f"{i}.gif")
+        elif i == 1:
+            pil.convert("CMYK").save(folder / f"{i}.jpg", quality=95)
+        else:
+            pil.save(folder / f"{i}.png")
     return folder
 
 
-def test_finetune_cli_writes_a_loadable_preset(base_preset, digit_folder, tmp_path, capsys):
-    out = tmp_path / "tuned"
-    assert cli.main(["finetune", str(base_preset), "--data", str(digit_folder), "--steps", "3",
-                     "--batch-size", "16", "--freeze-d", "1", "--augment", "ada", "--out", str(out)]) == 0
+@pytest.fixture(scope="module")
+def tuned_preset(base_preset, digit_folder, tmp_path_factory):
+    out = tmp_path_factory.mktemp("tuned") / "tuned"
+    code = cli.main(["finetune", str(base_preset), "--data", str(digit_folder), "--steps", "3",
+                     "--batch-size", "16", "--freeze-d", "1", "--augment", "ada", "--out", str(out)])
+    return out, code
+
+
+def test_finetune_cli_writes_a_loadable_preset(tuned_preset, tmp_path):
+    out, code = tuned_preset
+    assert code == 0
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["finetuned_from"]["name"] == "tiny-base"
-    assert meta["data"]["num_train_images"] == 48 and meta["data"]["num_holdout_images"] == 12
+    assert meta["data"]["num_train_images"] == 200 and meta["data"]["num_holdout_images"] == 50
     assert any("resized images of size 32x32 to 28x28" in c for c in meta["data"]["conversions"])
+    # The GIF and the CMYK JPEG were read as gray images (the old loader failed on them).
+    assert any("converted CMYK/P/RGB images to grayscale" in c for c in meta["data"]["conversions"])
+    assert meta["data"]["skipped"] == []
     assert "fid[kerasgan-mnist-classifier-v1]" in meta["metrics_before"]
     assert "fid[kerasgan-mnist-classifier-v1]" in meta["metrics"]
+    assert meta["evaluation"]["extractor"] == "mnist"
     card = (out / "README.md").read_text()
-    assert "Fine-tuned from `tiny-base`" in card and "48" in card
+    assert "Fine-tuned from `tiny-base`" in card and "200" in card
     gan = kerasgan.load(str(out))
     with np.load(out / "golden.npz") as golden:
         np.testing.assert_array_equal(gan.generate(golden["latents"]), golden["images_uint8"])
@@ -51,9 +77,9 @@ def test_finetune_input_errors(base_preset, tmp_path, digit_folder, capsys):
     assert cli.main(["finetune", str(base_preset), "--data", str(tmp_path / "empty"),
                      "--out", str(tmp_path / "o1")]) == 2
     assert "No images found" in capsys.readouterr().err
-    assert cli.main(["finetune", str(base_preset), "--data", str(digit_folder), "--batch-size", "64",
+    assert cli.main(["finetune", str(base_preset), "--data", str(digit_folder), "--batch-size", "256",
                      "--out", str(tmp_path / "o2")]) == 2
-    assert "Only 48 training images" in capsys.readouterr().err
+    assert "Only 200 training images" in capsys.readouterr().err
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "x.png").write_bytes(b"not an image")
@@ -122,3 +148,155 @@ def test_ada_probability_rises_when_d_overfits():
     for _ in range(5):
         ada.update(-tf.ones((32, 1)))        # r_t = -1 < 0.6
     assert float(ada.p.numpy()) < p_up
+
+
+# ------------------------------------------------------------- checks before training
+
+@pytest.mark.parametrize("flag, value, message", [
+    ("--steps", "0", "steps must be an int >= 1"),
+    ("--steps", "-5", "steps must be an int >= 1"),
+    ("--learning-rate", "-1", "learning_rate must be a number > 0"),
+    ("--learning-rate", "0", "learning_rate must be a number > 0"),
+    ("--holdout", "1", r"holdout must be a fraction in \[0, 1\)"),
+    ("--seed", "-1", "seed must be an int"),
+    ("--extractor", "mnsit", "Unknown feature extractor 'mnsit'. Did you mean: mnist"),
+])
+def test_finetune_refuses_bad_arguments_before_loading(flag, value, message, digit_folder,
+                                                       tmp_path, capsys):
+    # The model doesn't exist: an argument error proves the check comes before the load.
+    assert cli.main(["finetune", "no-such-model", "--data", str(digit_folder), flag, value,
+                     "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert re.search(message, err), err
+    assert "no-such-model" not in err and not (tmp_path / "o").exists()
+
+
+def test_finetune_checks_the_output_folder_before_loading(digit_folder, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(NotADirectoryError, match="a-file is a file"):
+        kerasgan.finetune.finetune("no-such-model", digit_folder, blocker / "tuned", steps=2)
+    with pytest.raises(FileNotFoundError, match="no-images-here"):
+        kerasgan.finetune.finetune("no-such-model", tmp_path / "no-images-here",
+                                   tmp_path / "tuned", steps=2)
+
+
+def test_finetune_seed_is_threaded_through(base_preset, digit_folder, tmp_path):
+    def tuned_images(seed, name):
+        kerasgan.finetune.finetune(base_preset, digit_folder, tmp_path / name, steps=2,
+                                   batch_size=16, holdout=0.0, seed=seed, verbose=0)
+        gan = kerasgan.load(str(tmp_path / name))
+        return gan.generate(4, seed=0), json.loads((tmp_path / name / "metadata.json").read_text())
+
+    first, meta = tuned_images(7, "a")
+    again, _ = tuned_images(7, "b")
+    other, _ = tuned_images(8, "c")
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+    assert meta["training"]["seed"] == 7 and "--seed 7" in meta["training"]["command"]
+    assert cli.build_parser().parse_args(["finetune", "m", "--data", "d", "--out", "o",
+                                          "--seed", "3"]).seed == 3
+
+
+# ------------------------------------------------------------------------- Ctrl-C
+
+class _CtrlCAfter(keras.callbacks.Callback):
+    """Sends this process a real SIGINT (what Ctrl-C sends) after `steps` steps."""
+
+    def __init__(self, steps):
+        super().__init__()
+        self.steps = steps
+
+    def on_train_batch_end(self, batch, logs=None):
+        if batch + 1 == self.steps:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_ctrl_c_saves_a_preset_and_says_how_to_continue(base_preset, digit_folder, tmp_path):
+    out = tmp_path / "tuned"
+    with pytest.raises(kerasgan.finetune.FinetuneInterrupted) as caught:
+        kerasgan.finetune.finetune(base_preset, digit_folder, out, steps=1000, batch_size=16,
+                                   holdout=0.0, verbose=0, callbacks=[_CtrlCAfter(3)])
+    interrupt = caught.value
+    assert isinstance(interrupt, KeyboardInterrupt) and interrupt.steps == 3
+    assert "Interrupted at step 3 of 1000" in str(interrupt) and str(out) in str(interrupt)
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["training"]["interrupted"] == {"at_step": 3, "of": 1000}
+    assert "Interrupted" in (out / "README.md").read_text()
+    assert kerasgan.load(str(out)).generate(2, seed=0).shape == (2, 28, 28, 1)
+    # The printed command trains the remaining steps from the saved preset.
+    command = shlex.split(interrupt.continue_command)
+    args = cli.build_parser().parse_args(command[1:])
+    assert (args.model, args.steps, args.data) == (str(out), 997, str(digit_folder))
+    assert args.out != str(out)
+
+
+def test_ctrl_c_in_the_cli_exits_130_with_the_preset_saved(base_preset, digit_folder, tmp_path):
+    out = tmp_path / "tuned"
+    command = [sys.executable, "-m", "kerasgan.cli", "finetune", str(base_preset), "--data",
+               str(digit_folder), "--steps", "100000", "--batch-size", "16", "--holdout", "0",
+               "--out", str(out)]
+    stderr = tmp_path / "stderr.txt"
+    with open(stderr, "wb") as err:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=err,
+                                   env=dict(os.environ, PYTHONUNBUFFERED="1"))
+        seen = b""
+        while b"/100000" not in seen:  # the progress bar: at least one step is done
+            chunk = process.stdout.read1(4096)
+            if not chunk:
+                break
+            seen += chunk
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=600)
+    message = stderr.read_text()
+    assert process.returncode == 130, message[-3000:]
+    assert "Traceback" not in message
+    assert "Interrupted at step" in message and f"kerasgan finetune {out}" in message
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["training"]["interrupted"]["at_step"] >= 1
+
+
+# ------------------------------------------------- evaluating the fine-tuned model
+
+def _strict_json(text):
+    def refuse(constant):
+        raise AssertionError(f"{constant} is not valid JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_evaluate_a_fine_tuned_model_against_its_folder(tuned_preset, digit_folder, tmp_path,
+                                                        capsys):
+    out, code = tuned_preset
+    assert code == 0
+    capsys.readouterr()
+    # Without --data: the folder it was fine-tuned on (the old CLI: "Unknown dataset").
+    assert cli.main(["evaluate", str(out), "--num-samples", "60"]) == 0
+    captured = capsys.readouterr()
+    results = _strict_json(captured.out)
+    assert results["protocol"]["reference"] == f"folder:{digit_folder}"
+    assert results["protocol"]["num_real"] == results["protocol"]["num_fake"] == 60
+    assert "--data" in results["protocol"]["command"]
+    for key in ("fid", "kid", "precision", "recall", "cs"):
+        assert np.isfinite(results[f"{key}[kerasgan-mnist-classifier-v1]"])
+    assert "kerasgan evaluate: warning: Measured on 60 images" in captured.err
+    # Any folder, any extractor that fits the model.
+    assert cli.main(["evaluate", str(out), "--data", str(digit_folder), "--extractor",
+                     "fashion-mnist", "--metrics", "fid", "--num-samples", "50"]) == 0
+    results = _strict_json(capsys.readouterr().out)
+    assert set(results) == {"fid[kerasgan-fashion-mnist-classifier-v1]", "protocol"}
+    assert cli.main(["evaluate", str(out), "--data", str(digit_folder), "--extractor",
+                     "glyphs", "--num-samples", "50"]) == 2
+    assert "takes 32x32x1 images, but the model makes 28x28x1" in capsys.readouterr().err
+
+
+def test_evaluate_without_data_when_the_folder_is_gone(tuned_preset, tmp_path, capsys):
+    out, _ = tuned_preset
+    moved = tmp_path / "moved"
+    shutil.copytree(out, moved)
+    meta = json.loads((moved / "metadata.json").read_text())
+    meta["data"].update({"dataset": "gone_images/", "folder": str(tmp_path / "gone_images")})
+    (moved / "metadata.json").write_text(json.dumps(meta))
+    assert cli.main(["evaluate", str(moved), "--num-samples", "50"]) == 2
+    err = capsys.readouterr().err
+    assert "learned from 'gone_images/'" in err and "Pass --data DIR" in err

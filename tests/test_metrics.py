@@ -188,3 +188,94 @@ def test_model_card_numbers_reproduce_with_the_printed_command(name):
     for key, value in meta["metrics"].items():
         if key != "protocol":
             assert results[key] == pytest.approx(value, rel=1e-6), key
+
+
+# ------------------------------------------------ sample sizes, folders, extractors
+
+def test_too_few_samples_are_refused_with_the_reason(capsys):
+    gan = kerasgan.models.create("dcgan", "small", latent_dim=16)
+    with pytest.raises(ValueError, match=r"at least 50 per set.*Received: num_samples=5"):
+        metrics.evaluate(gan, "fashion-mnist", num_samples=5, progress=False)
+    real = kerasgan.data.load_fashion_mnist("test")[0]
+    with pytest.raises(ValueError, match=r"Received: num_real=20, num_fake=500"):
+        metrics.compare_image_sets(real[:20], real[:500], None)
+    from kerasgan import cli
+
+    # Refused before the model loads: the old CLI printed KID -24092 and "cs": NaN.
+    assert cli.main(["evaluate", "no-such-model", "--num-samples", "5"]) == 2
+    assert "Received: num_samples=5" in capsys.readouterr().err
+
+
+def test_small_samples_warn_and_record_what_they_mean(fashion_extractor):
+    real = kerasgan.data.load_fashion_mnist("test")[0]
+    with pytest.warns(UserWarning, match="Measured on 60 images.*sample-size bias"):
+        results = metrics.compare_image_sets(real[:60], real[100:160], fashion_extractor,
+                                             progress=False)
+    assert "kid_std is 0" in results["protocol"]["note"]
+    assert all(np.isfinite(v) for k, v in results.items() if k != "protocol")
+
+
+def test_non_finite_values_become_null_with_a_note():
+    import json
+
+    results = metrics._finite_or_null({"fid[x]": float("nan"), "kid[x]": 1.5, "protocol": {}})
+    assert results["fid[x]"] is None and results["kid[x]"] == 1.5
+    assert "fid[x] was nan" in results["protocol"]["notes"][0]
+    json.dumps(results, allow_nan=False)
+
+
+@pytest.fixture(scope="module")
+def digit_folder(tmp_path_factory, mnist_small):
+    from PIL import Image
+
+    folder = tmp_path_factory.mktemp("my_digits")
+    for i, image in enumerate(mnist_small[0][:80]):
+        Image.fromarray(image[..., 0]).save(folder / f"{i}.png")
+    return folder
+
+
+def test_evaluate_any_model_against_a_folder(digit_folder, mnist_small):
+    from gan_test_case import tiny_gan
+
+    gan = tiny_gan("dcgan")
+    with pytest.warns(UserWarning, match="Measured on 80 images"):
+        by_path = metrics.evaluate(gan, digit_folder, extractor="mnist", num_samples=100,
+                                   progress=False)
+    eid = "kerasgan-mnist-classifier-v1"
+    assert set(by_path) >= {f"fid[{eid}]", f"kid[{eid}]", f"cs[{eid}]", "protocol"}
+    assert by_path["protocol"]["reference"] == f"folder:{digit_folder}"
+    assert by_path["protocol"]["num_real"] == 80 and by_path["protocol"]["num_fake"] == 100
+    # The folder's PNGs are exactly the arrays: the same numbers as passing the array.
+    with pytest.warns(UserWarning):
+        by_array = metrics.evaluate(gan, mnist_small[0][:80], extractor="mnist",
+                                    num_samples=100, progress=False)
+    assert by_path[f"fid[{eid}]"] == pytest.approx(by_array[f"fid[{eid}]"], rel=1e-9)
+    with pytest.warns(UserWarning):
+        as_text = metrics.evaluate(gan, str(digit_folder) + "/", extractor="mnist",
+                                   metrics=["fid"], num_samples=50, progress=False)
+    assert as_text["protocol"]["reference"].startswith("folder:")
+
+
+def test_folder_evaluation_errors(digit_folder, tmp_path):
+    from gan_test_case import tiny_gan
+
+    gan = tiny_gan("dcgan")   # made in Python: no preset says what data it learned
+    with pytest.raises(ValueError, match="No shipped feature classifier is known .* Pass extractor="):
+        metrics.evaluate(gan, digit_folder, num_samples=50, progress=False)
+    with pytest.raises(ValueError, match="takes 32x32x1 images, but the model makes 28x28x1"):
+        metrics.evaluate(gan, digit_folder, extractor="glyphs", num_samples=50, progress=False)
+    with pytest.raises(ValueError, match="Unknown feature extractor 'mnst'. Did you mean: mnist"):
+        metrics.evaluate(gan, digit_folder, extractor="mnst", num_samples=50, progress=False)
+    with pytest.raises(FileNotFoundError, match="my_images"):
+        metrics.evaluate(gan, "my_images/", extractor="mnist", num_samples=50, progress=False)
+    with pytest.raises(ValueError, match=r"Unknown dataset 'fashion-mnst'.*Did you mean: fashion-mnist"):
+        metrics.evaluate(gan, "fashion-mnst", num_samples=50, progress=False)
+    few = tmp_path / "few"
+    few.mkdir()
+    for name in list(digit_folder.iterdir())[:10]:
+        (few / name.name).write_bytes(name.read_bytes())
+    with pytest.raises(ValueError, match="Received: num_folder_images=10"):
+        metrics.evaluate(gan, few, extractor="mnist", num_samples=50, progress=False)
+    with pytest.raises(ValueError, match="holds no sources to translate"):
+        metrics.evaluate(tiny_gan("pix2pix"), digit_folder, extractor="mnist", num_samples=50,
+                         progress=False)

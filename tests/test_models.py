@@ -91,7 +91,7 @@ def test_conditional_generate_checks_labels():
         gan.generate(2, labels=[0, 10])
     with pytest.raises(ValueError, match=r"one label per image, shape \(3,\)"):
         gan.generate(3, labels=[1, 2])
-    with pytest.raises(TypeError, match="Labels must be integers"):
+    with pytest.raises(TypeError, match=r"Labels must be class ids \(integers\) or class names"):
         gan.generate(2, labels=[0.5, 1.0])
 
 
@@ -113,9 +113,11 @@ def test_unconditional_rejects_labels_and_bad_latents():
     gan = tiny_gan("dcgan")
     with pytest.raises(ValueError, match="is unconditional and takes no labels"):
         gan.generate(2, labels=[1, 2])
-    with pytest.raises(ValueError, match=r"Expected latents of shape \(N, 16\). Received: shape=\(2, 8\)"):
+    with pytest.raises(ValueError, match=r"Expected latents of shape \(N, 16\) with N >= 1. "
+                                         r"Received: shape=\(2, 8\)"):
         gan.generate(np.zeros((2, 8), np.float32))
-    with pytest.raises(ValueError, match="num_images must be >= 1"):
+    with pytest.raises(ValueError, match=r"num_images must be a positive int \(>= 1\). "
+                                         "Received: num_images=0"):
         gan.generate(0)
 
 
@@ -173,3 +175,149 @@ def test_precision_policy_selection():
     assert precision_policy("off", cpu) == "float32"
     with pytest.raises(ValueError, match="Did you mean: mixed_float16"):
         precision_policy("mixed_float61", cpu)
+
+
+def test_generate_takes_latents_by_keyword_or_position():
+    gan = tiny_gan("dcgan")
+    latents = gan.make_latents(3, seed=5)
+    by_keyword = gan.generate(latents=latents)
+    np.testing.assert_array_equal(by_keyword, gan.generate(latents))
+    np.testing.assert_array_equal(by_keyword, gan.generate(3, seed=5))
+    np.testing.assert_array_equal(gan.generate(latents=latents.tolist()), by_keyword)
+    with pytest.raises(ValueError, match="Pass either num_images or latents, not both"):
+        gan.generate(3, latents=latents)
+    with pytest.raises(ValueError, match="seed and truncation draw new latents.*Received: seed=1"):
+        gan.generate(latents=latents, seed=1)
+    conditional = tiny_gan("cgan")
+    z = conditional.make_latents(2, seed=0)
+    np.testing.assert_array_equal(conditional.generate(latents=z, labels=[3, 4]),
+                                  conditional.generate(z, [3, 4]))
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"num_images": 2.5}, TypeError, r"num_images must be a positive int. Received: num_images=2.5"),
+    ({"num_images": "4"}, TypeError, r"num_images must be a positive int. Received: num_images='4'"),
+    ({"num_images": True}, TypeError, r"num_images must be a positive int. Received: num_images=True"),
+    ({"num_images": -3}, ValueError, r"num_images must be a positive int \(>= 1\). Received: num_images=-3"),
+    ({"num_images": 2, "seed": -1}, ValueError,
+     r"seed must be a non-negative int or None. Received: seed=-1"),
+    ({"num_images": 2, "seed": 1.5}, ValueError,
+     r"seed must be a non-negative int or None. Received: seed=1.5"),
+    ({"num_images": 2, "truncation": -0.5}, ValueError,
+     r"truncation must be a number > 0 or None. Received: truncation=-0.5"),
+    ({"num_images": 2, "batch_size": 0}, ValueError, r"batch_size must be a positive int"),
+    ({"num_images": 2, "output": "png"}, ValueError, r"output must be 'uint8' or 'float'"),
+    ({"latents": np.full((2, 16), np.nan, np.float32)}, ValueError,
+     r"Latents must be finite.*Received: non-finite values in rows \[0, 1\]"),
+    ({"latents": np.zeros((0, 16), np.float32)}, ValueError, r"with N >= 1. Received: shape=\(0, 16\)"),
+])
+def test_generate_refuses_bad_arguments_with_its_own_message(kwargs, error, message):
+    gan = tiny_gan("dcgan")
+    with pytest.raises(error, match=message):
+        gan.generate(**kwargs)
+
+
+def test_generate_refuses_an_output_larger_than_memory(monkeypatch):
+    gan = tiny_gan("dcgan")
+    # 10**9 images of 28x28x1 uint8 plus 16 float32 latents each: 848 GB, more than any
+    # machine this runs on. Refused before a byte is allocated.
+    with pytest.raises(ValueError, match=r"1,000,000,000 images of shape \(28, 28, 1\) \(uint8\) "
+                                         r"would need 848,000,000,000 bytes .*Generate them in parts"):
+        gan.generate(10**9)
+    with pytest.raises(ValueError, match=r"would need 848,000,000,000 bytes"):
+        gan.make_latents(13_250_000_000)  # the same bytes as latents alone
+    # The bound is the memory the OS reports available: with 100 kB, 200 images are too many.
+    import kerasgan.models.gan as gan_module
+
+    monkeypatch.setattr(gan_module, "available_memory_bytes", lambda: 100_000)
+    assert gan.generate(100).shape == (100, 28, 28, 1)       # 84,800 bytes
+    with pytest.raises(ValueError, match=r"200 images .* would need 169,600 bytes"):
+        gan.generate(200)
+    # Given latents are already in memory: only the float32 output counts.
+    with pytest.raises(ValueError, match=r"200 images .*\(float\) would need 627,200 bytes "
+                                         r"\(612.5 KiB\), more than the 97.7 KiB of memory"):
+        gan.generate(latents=np.zeros((200, 16), np.float32), output="float")
+
+
+def test_generate_fills_the_output_batch_by_batch():
+    gan = tiny_gan("dcgan")
+    latents = gan.make_latents(7, seed=2)
+    # Another batch size may pick other CPU kernels: within 1 level, not bit-exact.
+    difference = np.abs(gan.generate(latents, batch_size=3).astype(int) - gan.generate(latents))
+    assert difference.max() <= 1
+    floats = gan.generate(latents, batch_size=2, output="float")
+    assert floats.dtype == np.float32 and floats.shape == (7, 28, 28, 1)
+    np.testing.assert_array_equal(kerasgan.utils.to_uint8(floats),
+                                  gan.generate(latents, batch_size=2))
+
+
+def test_conditional_labels_by_class_name():
+    names = kerasgan.data.FASHION_MNIST_CLASSES
+    gan = tiny_gan("cgan", class_names=names)
+    z = gan.make_latents(3, seed=0)
+    np.testing.assert_array_equal(gan.generate(z, labels="sneaker"), gan.generate(z, labels=7))
+    np.testing.assert_array_equal(gan.generate(z, labels=["Bag", "ANKLE BOOT", "t-shirt/top"]),
+                                  gan.generate(z, labels=[8, 9, 0]))
+    assert gan.class_ids("Sneaker") == 7 and gan.class_ids(["bag", "coat"]).tolist() == [8, 4]
+    with pytest.raises(ValueError, match=r"Unknown class name 'snekaer'. Did you mean: Sneaker"):
+        gan.generate(2, labels="snekaer")
+    with pytest.raises(ValueError, match=r"Unknown class name 'ANKLE BOTS'. Did you mean: Ankle boot\?"
+                                         r" Available: T-shirt/top, Trouser"):
+        gan.generate(2, labels=["bag", "ANKLE BOTS"])
+    with pytest.raises(TypeError, match=r"not a mix. Received: labels=\['bag', '3'\]"):
+        gan.generate(2, labels=["bag", 3])
+    unnamed = tiny_gan("cgan")
+    assert unnamed.class_names is None
+    with pytest.raises(ValueError, match=r"has no class names, so labels must be class ids in "
+                                         r"\[0, 9\].*Received: labels='sneaker'"):
+        unnamed.generate(2, labels="sneaker")
+    with pytest.raises(ValueError, match="class_names must name each of the 10 classes. Received: 2"):
+        tiny_gan("cgan", class_names=["a", "b"])
+    with pytest.raises(ValueError, match="must be distinct"):
+        tiny_gan("cgan", class_names=["a"] * 10)
+
+
+def test_class_names_survive_save_and_load(tmp_path):
+    gan = tiny_gan("cgan", class_names=kerasgan.data.MNIST_CLASSES)
+    gan.save(tmp_path / "m.keras")
+    restored = keras.saving.load_model(tmp_path / "m.keras")
+    assert restored.class_names == kerasgan.data.MNIST_CLASSES
+    np.testing.assert_array_equal(restored.generate(2, labels="7", seed=0),
+                                  gan.generate(2, labels=7, seed=0))
+
+
+def test_zoo_conditional_model_takes_its_dataset_class_names():
+    import json
+    from pathlib import Path
+
+    gan = kerasgan.load("cgan-fashion-mnist", compile=False)
+    assert gan.class_names == kerasgan.data.FASHION_MNIST_CLASSES
+    # The checkpoint's config is untouched: the names come from its dataset.
+    config = json.loads((Path(gan.preset_path) / "config.json").read_text())
+    assert "class_names" not in config["config"]
+    np.testing.assert_array_equal(gan.generate(2, labels="Sneaker", seed=0),
+                                  gan.generate(2, labels=7, seed=0))
+
+
+def test_card_maps_class_ids_to_names():
+    from kerasgan.zoo.card import render_card
+
+    meta = {"name": "c", "task": "conditional", "num_classes": 10,
+            "data": {"dataset": "fashion-mnist"}}
+    card = render_card(meta)
+    assert "| 7 | Sneaker |" in card and "| 9 | Ankle boot |" in card
+    assert 'gan.generate(16, labels="sneaker", seed=0)' in card
+    custom = render_card({**meta, "num_classes": 3, "class_names": ["cat", "dog", "owl"],
+                          "data": {"dataset": "my-pets"}})
+    assert "| 2 | owl |" in custom and "Sneaker" not in custom
+    assert "## Classes" not in render_card({**meta, "task": "unconditional"})
+    assert "## Classes" not in render_card({**meta, "data": {"dataset": "my-pets"}})
+
+
+def test_conditional_preview_writes_class_names_under_the_images():
+    gan = tiny_gan("cgan", class_names=kerasgan.data.FASHION_MNIST_CLASSES)
+    inputs = gan.example_inputs(4, seed=0)
+    labelled = gan.preview(inputs)
+    plain = kerasgan.utils.image_grid(gan.generate_from(inputs))
+    assert labelled.shape[0] > plain.shape[0]
+    assert tiny_gan("cgan").preview(inputs).shape == plain.shape

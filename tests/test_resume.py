@@ -1,4 +1,6 @@
+import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -29,6 +31,33 @@ backup_every_steps = 5
 
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", TF_DETERMINISTIC_OPS="1")
 
+# Trains CONFIG (argv[1]) into argv[2] and sends itself a real SIGINT, as Ctrl-C does,
+# right after step 7: two steps into the second 5-step chunk, so the saved state is
+# not on a chunk boundary.
+CTRL_C_AT_STEP_7 = """
+import os, signal, sys
+import keras
+from kerasgan import training
+
+class CtrlCAtStep(keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        if int(self.model.g_optimizer.iterations.numpy()) == 7:
+            os.kill(os.getpid(), signal.SIGINT)
+
+try:
+    training.train(sys.argv[1], sys.argv[2], evaluate=False, verbose=0,
+                   callbacks=[CtrlCAtStep()])
+except training.TrainingInterrupted as interrupted:
+    print(interrupted.steps, interrupted.checkpoint, interrupted.resume_command, sep="\\n")
+    sys.exit(130)
+"""
+
+
+def _sigint_as_by_default():
+    """Runs in the child before exec: a shell's background job (CI runners, `make test &`)
+    inherits SIGINT ignored, and Python keeps it so; Ctrl-C tests need it delivered."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
 
 def _train_cmd(config, out, *extra):
     return [sys.executable, "-m", "kerasgan.cli", "train", str(config), "--out", str(out),
@@ -40,21 +69,34 @@ def _weights(preset):
     return gan.generator.get_weights() + gan.discriminator.get_weights()
 
 
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    """The weights of CONFIG trained in one go, in a subprocess like the runs it is
+    compared with."""
+    tmp = tmp_path_factory.mktemp("uninterrupted")
+    config = tmp / "tiny.toml"
+    config.write_text(CONFIG)
+    result = subprocess.run(_train_cmd(config, tmp / "a"), env=ENV, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return _weights(tmp / "a" / "preset")
+
+
+def _wait_for(path, process, seconds=240):
+    deadline = time.time() + seconds
+    while time.time() < deadline and not path.exists() and process.poll() is None:
+        time.sleep(0.05)
+    assert path.exists(), "no checkpoint appeared"
+
+
 @pytest.mark.large
-def test_sigkill_mid_run_then_resume_matches_uninterrupted(tmp_path):
+def test_sigkill_mid_run_then_resume_matches_uninterrupted(tmp_path, uninterrupted):
     config = tmp_path / "tiny.toml"
     config.write_text(CONFIG)
-    reference = subprocess.run(_train_cmd(config, tmp_path / "a"), env=ENV, capture_output=True,
-                               text=True, timeout=300)
-    assert reference.returncode == 0, reference.stderr[-3000:]
-
     victim = subprocess.Popen(_train_cmd(config, tmp_path / "b"), env=ENV,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 240
     try:
-        while time.time() < deadline and not (tmp_path / "b" / "backup" / "ckpt-000002").exists():
-            time.sleep(0.05)
-        assert (tmp_path / "b" / "backup" / "ckpt-000002").exists(), "no checkpoint appeared"
+        _wait_for(tmp_path / "b" / "backup" / "ckpt-000002", victim)
         os.kill(victim.pid, signal.SIGKILL)
     finally:
         victim.kill()
@@ -67,8 +109,73 @@ def test_sigkill_mid_run_then_resume_matches_uninterrupted(tmp_path):
                              capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "Resuming" in resumed.stderr
-    for a, b in zip(_weights(tmp_path / "a" / "preset"), _weights(tmp_path / "b" / "preset")):
+    for a, b in zip(uninterrupted, _weights(tmp_path / "b" / "preset")):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+
+
+@pytest.mark.large
+def test_ctrl_c_saves_the_state_and_the_printed_command_resumes_it(tmp_path, uninterrupted):
+    """SIGINT from outside, as a terminal sends it: exit code 130, no traceback, one line
+    naming the saved checkpoint and the resume command; running that command finishes
+    the run with the uninterrupted run's weights, bit for bit."""
+    config = tmp_path / "tiny.toml"
+    config.write_text(CONFIG)
+    run = tmp_path / "b"
+    victim = subprocess.Popen(_train_cmd(config, run), env=ENV, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True,
+                              preexec_fn=_sigint_as_by_default)
+    try:
+        _wait_for(run / "backup" / "ckpt-000002", victim)
+        victim.send_signal(signal.SIGINT)
+        _, err = victim.communicate(timeout=120)
+    finally:
+        victim.kill()
+        victim.wait(timeout=30)
+    assert victim.returncode == 130, err[-3000:]
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.startswith("kerasgan train:")]
+    assert len(lines) == 1, err
+    folder, progress = latest_checkpoint(run / "backup")
+    assert progress["steps"] >= 10  # nothing since the last backup is lost
+    assert (f"kerasgan train: Interrupted at step {progress['steps']} of 30; the state is "
+            f"saved in {folder}. Resume with: kerasgan train ") in lines[0]
+    assert not (run / "preset").exists()
+
+    command = shlex.split(lines[0].split("Resume with: ", 1)[1])
+    assert command[:2] == ["kerasgan", "train"] and command[-1] == "--resume"
+    resumed = subprocess.run([sys.executable, "-m", "kerasgan.cli", *command[1:]], env=ENV,
+                             capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert f"(step {progress['steps']} of 30)" in resumed.stderr
+    for a, b in zip(uninterrupted, _weights(run / "preset")):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.large
+def test_ctrl_c_mid_chunk_resumes_exactly(tmp_path, uninterrupted):
+    """The state saved at step 7 (backups every 5) resumes from step 7, not 5: the data
+    stream is skipped by steps, so the result equals the uninterrupted run's."""
+    config = tmp_path / "tiny.toml"
+    config.write_text(CONFIG)
+    run = tmp_path / "b"
+    interrupted = subprocess.run([sys.executable, "-c", CTRL_C_AT_STEP_7, str(config), str(run)],
+                                 env=ENV, capture_output=True, text=True, timeout=300,
+                                 preexec_fn=_sigint_as_by_default)
+    assert interrupted.returncode == 130, interrupted.stderr[-3000:]
+    steps, checkpoint, command = interrupted.stdout.strip().splitlines()[-3:]
+    assert steps == "7"
+    assert command == f"kerasgan train {config} --out {run} --no-eval --resume"
+    folder, progress = latest_checkpoint(run / "backup")
+    assert str(folder) == checkpoint
+    assert progress["steps"] == 7 and progress["interrupted"]
+    assert json.loads((folder / "progress.json").read_text())["steps"] == 7
+
+    resumed = subprocess.run(_train_cmd(config, run, "--resume"), env=ENV, capture_output=True,
+                             text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "(step 7 of 30)" in resumed.stderr
+    for a, b in zip(uninterrupted, _weights(run / "preset")):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_non_finite_loss_stops_and_keeps_last_good_state(tmp_path):

@@ -128,3 +128,43 @@ def test_stackgan_refuses_a_penalty_and_takes_d_steps(mnist_small):
         gan.compile(d_penalty="gradient_penalty")
     run_fit_test(gan, dataset_for(gan, *mnist_small), steps=1)
     assert int(gan.d_optimizer.iterations.numpy()) == 2
+
+
+@pytest.mark.parametrize("caption", ["", "   ", "!!!"])
+def test_empty_captions_are_refused_not_drawn_black(caption):
+    gan = tiny_gan("stackgan")
+    with pytest.raises(ValueError, match=r"A caption has no words .* Received: caption="):
+        gan.generate(4, captions=caption, seed=0)
+    with pytest.raises(ValueError, match="A caption has no words"):
+        gan.generate(2, captions=["digit one", caption], seed=0)
+
+
+def test_captions_longer_than_the_model_reads_are_refused():
+    gan = tiny_gan("stackgan")
+    assert gan.max_caption_length == 8
+    nine = "digit one digit two digit three digit four digit"
+    with pytest.raises(ValueError, match=r"at most 8 words \(max_caption_length\).*Received: "
+                                         rf"caption='{nine}' \(9 words\)"):
+        gan.generate(1, captions=nine, seed=0)
+    eight = "digit one digit two digit three digit four"
+    assert gan.generate(1, captions=eight, seed=0).shape == (1, 32, 32, 1)
+    # Punctuation isn't a word: this is 8 words too.
+    assert gan.generate(1, captions=eight + " !", seed=0).shape == (1, 32, 32, 1)
+
+
+def test_stackgan_generate_takes_latents_by_keyword():
+    gan = tiny_gan("stackgan")
+    latents = gan.make_latents(2, seed=0)
+    np.testing.assert_array_equal(gan.generate(latents=latents, captions="digit two"),
+                                  gan.generate(latents, "digit two"))
+
+
+def test_preview_writes_each_caption_under_its_image():
+    gan = tiny_gan("stackgan")
+    inputs = gan.example_inputs(4, seed=0)
+    labelled = gan.preview(inputs)
+    plain = kerasgan.utils.image_grid(gan.generate_from(inputs))
+    assert labelled.shape[0] > plain.shape[0] and labelled.dtype == np.uint8
+    # The band under the first row of tiles holds dark text on the white padding.
+    band = labelled[2 + 32:2 + 32 + 10, :, 0]
+    assert (band < 128).any()

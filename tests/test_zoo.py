@@ -225,3 +225,52 @@ def test_one_line_load_in_a_fresh_process():
                             timeout=300, env=dict(os.environ, HF_HUB_OFFLINE="1"))
     assert result.returncode == 0, result.stderr[-3000:]
     assert "(16, 28, 28, 1)" in result.stdout
+
+
+def test_registered_hf_uri_loads_from_the_mirror_without_network(tmp_path):
+    """The pinned revision of a registered repo is the local mirror's folder, so it loads
+    with the Hub unreachable (a closed local port) and nothing in the HF cache."""
+    name = "dcgan-fashion-mnist"
+    if name not in REGISTERED:
+        pytest.skip(f"{name} is not registered")
+    info = zoo.model_info(name)
+    mirror = zoo.zoo_mirror() / name
+    cache = tmp_path / "hub"
+    cache.mkdir()
+    code = f"""
+import kerasgan
+for uri in ["hf://{info['repo_id']}", "hf://{info['repo_id']}@{info['revision']}"]:
+    gan = kerasgan.load(uri)
+    print("PATH", gan.preset_path, gan.generate(2, seed=0).shape)
+try:
+    kerasgan.load("hf://{info['repo_id']}@" + "d" * 40)   # not the pinned revision
+except kerasgan.zoo.PresetError as e:
+    print("ERR", e)
+"""
+    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_ENDPOINT="http://127.0.0.1:9",
+               HF_HUB_CACHE=str(cache), HF_HOME=str(tmp_path), KERASGAN_ZOO=str(zoo.zoo_mirror()),
+               TF_CPP_MIN_LOG_LEVEL="3")
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    paths = [line.split()[1] for line in result.stdout.splitlines() if line.startswith("PATH")]
+    assert paths == [str(mirror), str(mirror)], result.stdout
+    assert "(2, 28, 28, 1)" in result.stdout
+    assert f"{info['repo_id']}@{'d' * 40} is not in the Hugging Face cache" in result.stdout
+
+
+def test_keras_file_loads(tmp_path):
+    gan = tiny_gan("dcgan")
+    gan.save(tmp_path / "my_dcgan.keras")
+    loaded = kerasgan.load(str(tmp_path / "my_dcgan.keras"))
+    assert isinstance(loaded, kerasgan.models.GAN) and loaded.compiled
+    np.testing.assert_array_equal(loaded.generate(4, seed=3), gan.generate(4, seed=3))
+    assert loaded.preset_path == str(tmp_path / "my_dcgan.keras")
+    with pytest.raises(FileNotFoundError, match="missing.keras"):
+        kerasgan.load(str(tmp_path / "missing.keras"))
+    import keras
+
+    plain = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    plain.save(tmp_path / "plain.keras")
+    with pytest.raises(PresetError, match="holds a Sequential, not a kerasgan GAN"):
+        kerasgan.load(str(tmp_path / "plain.keras"))

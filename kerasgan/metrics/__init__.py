@@ -13,6 +13,8 @@ Example:
 from __future__ import annotations
 
 import json
+import os
+import warnings
 from pathlib import Path
 
 import keras
@@ -28,9 +30,26 @@ from kerasgan.metrics.features import (FeatureExtractor, InceptionFeatures,  # n
                                        build_feature_classifier, load_feature_extractor)
 
 METRICS = ("fid", "kid", "pr", "cs")
+INCEPTION = "inception-v3"
+
+#: The fewest images per set the metrics accept (docs/metrics.md, "Sample size").
+#: Measured on two sets of real Fashion-MNIST images (3 draws): below 50 the numbers
+#: describe the sample size rather than the images. The classifier score averages 10
+#: splits, and a split of one image scores exactly 1.0, so 10 images score 1.0 whatever
+#: they show (5 give NaN); FID of real against real is 400-920 at 20 images (7 at 2,000);
+#: KID of real against real ranges from -12,000 to +25,000 at 20 images, wider than the
+#: zoo models' own KIDs (3,000-93,000). At 50 images the classifier score has 5 images per
+#: split and KID's spread (-5,400 to +3,300) is down to the size of a good model's KID.
+MIN_SAMPLES = 50
+#: Below this many images every metric still carries a large sample-size bias, so a
+#: warning (and `protocol["note"]`) says so. It is also KID's subset size: with fewer
+#: images, every subset holds the same images and `kid_std` is 0.
+RELIABLE_SAMPLES = 1000
 
 
 def _check_metrics(metrics):
+    if isinstance(metrics, str):
+        metrics = metrics.split(",")
     metrics = [m.strip() for m in metrics]
     for m in metrics:
         if m not in METRICS:
@@ -38,6 +57,112 @@ def _check_metrics(metrics):
 
             raise unknown_name_error("metric", m, METRICS)
     return metrics
+
+
+def check_sample_count(**counts) -> None:
+    """Refuses fewer than `MIN_SAMPLES` images per set, saying why.
+
+    Example:
+    >>> check_sample_count(num_samples=5)                 # doctest: +SKIP
+    ValueError: Too few images to measure: ... Received: num_samples=5
+    """
+    if all(isinstance(n, (int, np.integer)) and n >= MIN_SAMPLES for n in counts.values()):
+        return
+    received = ", ".join(f"{key}={value}" for key, value in counts.items())
+    raise ValueError(
+        f"Too few images to measure: the metrics need at least {MIN_SAMPLES} per set "
+        "(kerasgan.metrics.MIN_SAMPLES). Below that they describe the sample size more than "
+        "the images: 10 images get a classifier score of 1.0 whatever they show (5 get NaN), "
+        "and KID between two sets of 20 real images ranges from -12,000 to +25,000, wider "
+        f"than the gaps between models. Use {RELIABLE_SAMPLES:,} or more for numbers worth "
+        f"comparing (docs/metrics.md). Received: {received}")
+
+
+def sample_size_note(num_real: int, num_fake: int) -> str | None:
+    """What a small sample does to the numbers, or None from `RELIABLE_SAMPLES` on."""
+    n = min(num_real, num_fake)
+    if n >= RELIABLE_SAMPLES:
+        return None
+    same_subsets = max(num_real, num_fake) <= RELIABLE_SAMPLES
+    return (f"Measured on {n} images: at this size every metric carries a large sample-size "
+            "bias (FID between two sets of real Fashion-MNIST images is about 250 at 50 "
+            "images, 100 at 200, 30 at 500 and 7 at 2,000)"
+            + (", and kid_std is 0 because every KID subset holds all the images"
+               if same_subsets else "")
+            + ". Compare only with numbers measured on the same number of images (the model "
+            "cards use 2,000-10,000).")
+
+
+def _finite_or_null(results: dict) -> dict:
+    """Non-finite values become None (JSON null; NaN is not valid JSON), with a note."""
+    for key, value in list(results.items()):
+        if isinstance(value, float) and not np.isfinite(value):
+            results[key] = None
+            results["protocol"].setdefault("notes", []).append(
+                f"{key} was {value} (not finite) and is reported as null.")
+    return results
+
+
+def extractor_names() -> list[str]:
+    """Names `get_extractor` takes: the shipped classifiers (by dataset or by name), and
+    "inception-v3" (ImageNet weights, downloaded once by keras.applications)."""
+    from kerasgan.zoo import classifier_registry
+
+    entries = classifier_registry()
+    return sorted({*(e["dataset"] for e in entries.values()), *entries, INCEPTION})
+
+
+def get_extractor(name_or_extractor, image_shape=None) -> FeatureExtractor:
+    """A feature extractor by name (see `extractor_names()`), checked to take images of
+    `image_shape` (the model's) before anything is generated.
+
+    Example:
+    >>> get_extractor("mnist", image_shape=(28, 28, 1)).extractor_id    # doctest: +SKIP
+    'kerasgan-mnist-classifier-v1'
+    """
+    if isinstance(name_or_extractor, FeatureExtractor):
+        extractor = name_or_extractor
+    elif name_or_extractor == INCEPTION:
+        extractor = InceptionFeatures(image_shape=tuple(image_shape or (28, 28, 1)))
+    else:
+        names = extractor_names()
+        if name_or_extractor not in names:
+            from kerasgan.utils import unknown_name_error
+
+            raise unknown_name_error("feature extractor", str(name_or_extractor), names)
+        extractor = load_feature_extractor(name_or_extractor)
+    if image_shape is not None and tuple(extractor.image_shape) != tuple(image_shape):
+        shape = "x".join(map(str, image_shape))
+        asked = getattr(name_or_extractor, "extractor_id", name_or_extractor)
+        raise ValueError(
+            f"The extractor {extractor.extractor_id} takes "
+            f"{'x'.join(map(str, extractor.image_shape))} images, but the model makes {shape} "
+            f"images. Pick an extractor for {shape} images, or '{INCEPTION}' for any size. "
+            f"Received: extractor={asked!r}")
+    return extractor
+
+
+def default_extractor_name(gan) -> str:
+    """The shipped classifier of the data a model learned: the extractor its preset
+    records (fine-tuned models), else its dataset's, else the dataset of the zoo model
+    it was fine-tuned from. Raises a ValueError saying to pass one when none applies."""
+    from kerasgan.zoo import classifier_registry, registry
+
+    metadata = getattr(gan, "preset_metadata", None) or {}
+    dataset = metadata.get("data", {}).get("dataset")
+    base = metadata.get("finetuned_from", {}).get("name")
+    candidates = [metadata.get("evaluation", {}).get("extractor"),
+                  TARGET_DATASETS.get(dataset, dataset),
+                  registry().get(base, {}).get("dataset")]
+    known = {*(e["dataset"] for e in classifier_registry().values()), *classifier_registry(),
+             INCEPTION}
+    for candidate in candidates:
+        if candidate in known:
+            return candidate
+    raise ValueError(
+        f"No shipped feature classifier is known for this model (its data: {dataset!r}). "
+        f"Pass extractor= (--extractor): one of {', '.join(extractor_names())} "
+        f"('{INCEPTION}' downloads ImageNet weights once). Received: extractor=None")
 
 
 def compare_image_sets(real_images, fake_images, extractor: FeatureExtractor,
@@ -51,6 +176,7 @@ def compare_image_sets(real_images, fake_images, extractor: FeatureExtractor,
     classifier agrees with the label each fake image was generated for.
     """
     metrics = _check_metrics(metrics)
+    check_sample_count(num_real=len(real_images), num_fake=len(fake_images))
     eid = extractor.extractor_id
     fid = FrechetDistance(extractor)
     kid = KernelInceptionDistance(extractor, num_subsets=kid_subsets, subset_size=kid_subset_size)
@@ -87,7 +213,11 @@ def compare_image_sets(real_images, fake_images, extractor: FeatureExtractor,
                            "kid_subset_size": min(kid_subset_size, len(real_images),
                                                   len(fake_images)),
                            "pr_k": 3}
-    return results
+    note = sample_size_note(len(real_images), len(fake_images))
+    if note:
+        warnings.warn(note, stacklevel=2)
+        results["protocol"]["note"] = note
+    return _finite_or_null(results)
 
 
 def _generate_in_batches(gan, num_samples, seed, batch_size, progress, labels_all=None):
@@ -112,15 +242,35 @@ def evaluate(gan, reference, *, num_samples: int = 10000, metrics=METRICS, extra
 
     Args:
         gan: a `kerasgan.models.GAN`.
-        reference: a dataset name ("fashion-mnist", "mnist"), whose `reference_split`
-            is used, or a uint8 array of real images.
-        extractor: a `FeatureExtractor`; by default the shipped classifier of
-            the reference dataset.
+        reference: a dataset name ("fashion-mnist", "mnist", ...), whose
+            `reference_split` is used; a folder of your own images (a `Path`, or a
+            string with a "/" or naming a folder that exists), read at the model's
+            size and channels by `kerasgan.data.load_image_folder`; or a uint8 array
+            of real images.
+        num_samples: images to generate (and at most as many real ones); at least
+            `MIN_SAMPLES` (50), and below `RELIABLE_SAMPLES` (1,000) a warning says
+            what the sample size does to the numbers.
+        extractor: a `FeatureExtractor` or a name (`extractor_names()`); by default
+            the shipped classifier of the reference dataset, or for a folder that of
+            the data the model learned (`default_extractor_name`).
 
     Returns:
         A dict of metric values keyed `metric[extractor-id]`, plus `protocol`
-        (sample counts, reference split, extractor id, seed).
+        (sample counts, reference, extractor id, seed). Values that are not finite
+        are None, with a note.
+
+    Example:
+    >>> kerasgan.metrics.evaluate(gan, "my_images/", num_samples=2000)   # doctest: +SKIP
     """
+    metrics = _check_metrics(metrics)
+    check_sample_count(num_samples=num_samples)
+    folder = reference_folder(reference)
+    if folder is not None:
+        return _evaluate_on_folder(gan, folder, num_samples=num_samples, metrics=metrics,
+                                   extractor=extractor, seed=seed, batch_size=batch_size,
+                                   progress=progress)
+    if isinstance(extractor, str):
+        extractor = get_extractor(extractor, gan.image_shape)
     if gan.task == "image-to-image":
         return _evaluate_translation(gan, reference, num_samples=num_samples, metrics=metrics,
                                      extractor=extractor, reference_split=reference_split,
@@ -146,6 +296,67 @@ def evaluate(gan, reference, *, num_samples: int = 10000, metrics=METRICS, extra
                                  progress=progress)
     results["protocol"].update({"reference": f"{dataset_name or 'array'}:{reference_split}"
                                 if dataset_name else "array", "seed": seed})
+    return results
+
+
+def reference_folder(reference) -> Path | None:
+    """The folder `reference` names, or None for a dataset name or an array.
+
+    Dataset names win (a folder called `mnist` in the working directory doesn't hide
+    the dataset); a string that is no dataset is a folder when it contains a path
+    separator or names a folder that exists.
+    """
+    from kerasgan.data import dataset_names
+
+    if isinstance(reference, os.PathLike):
+        return Path(reference).expanduser()
+    if not isinstance(reference, str) or reference in dataset_names():
+        return None
+    if "/" in reference or os.sep in reference or Path(reference).expanduser().is_dir():
+        return Path(reference).expanduser()
+    from kerasgan.utils import closest_matches
+
+    matches = closest_matches(reference, dataset_names())
+    hint = f" Did you mean: {', '.join(matches)}?" if matches else ""
+    raise ValueError(
+        f"Unknown dataset '{reference}', and no folder of that name exists here "
+        f"({Path.cwd()}).{hint} Pass a dataset ({', '.join(dataset_names())}) or a folder "
+        f"of images. Received: reference='{reference}'")
+
+
+def _evaluate_on_folder(gan, folder: Path, *, num_samples, metrics, extractor, seed, batch_size,
+                        progress):
+    """Compares `num_samples` generated images with the images of a folder (all of them,
+    up to `num_samples`), read at the model's size and channels."""
+    from kerasgan.data import load_image_folder
+
+    if gan.task == "image-to-image":
+        raise ValueError(
+            "An image-to-image model is scored on (source, target) pairs; a folder of images "
+            "holds no sources to translate. Evaluate it on a paired dataset (e.g. "
+            f"'fashion-mnist-edges') or with gan.translate in Python. Received: data='{folder}'")
+    prompts = None
+    if gan.task == "text-to-image":
+        if not gan.captions:
+            raise ValueError("This text-to-image model stores no captions to draw images for; "
+                             f"evaluate it on its captioned dataset. Received: data='{folder}'")
+        prompts = np.asarray(gan.captions)[np.arange(num_samples) % len(gan.captions)]
+    extractor = get_extractor(extractor if extractor is not None else default_extractor_name(gan),
+                              gan.image_shape)
+    height, width, channels = gan.image_shape
+    real, _, info = load_image_folder(folder, image_size=(height, width), channels=channels)
+    check_sample_count(num_folder_images=len(real))
+    real = real[:num_samples]
+    fake, labels = _generate_in_batches(gan, num_samples, seed, batch_size, progress, prompts)
+    results = compare_image_sets(real, fake, extractor, metrics,
+                                 fake_labels=labels if gan.task == "conditional" else None,
+                                 progress=progress)
+    results["protocol"].update({
+        "reference": f"folder:{folder}", "seed": seed,
+        "folder": {"num_images": info["num_images"], "skipped": info["skipped"],
+                   "conversions": info["conversions"]}})
+    if prompts is not None:
+        results["protocol"]["captions"] = f"the model's {len(gan.captions)} captions, cycled"
     return results
 
 
@@ -208,25 +419,45 @@ def _evaluate_text_to_image(gan, reference, *, num_samples, metrics, extractor, 
 
 def evaluate_preset(name_or_path, *, metrics=METRICS, num_samples: int = 10000,
                     reference_split: str = "test", write: bool = False,
-                    progress: bool = True) -> dict:
-    """`evaluate` for a zoo name or checkpoint folder; `write=True` records the results
-    in the folder's `metadata.json` and model card (atomically)."""
-    from kerasgan.zoo import load, resolve
-    from kerasgan.zoo.card import render_card
-    from kerasgan.zoo.preset import METADATA_FILE, CARD_FILE, read_metadata
-    from kerasgan.utils import atomic_write
+                    progress: bool = True, data=None, extractor=None) -> dict:
+    """`evaluate` for a zoo name, checkpoint folder or `.keras` file; `write=True` records
+    the results in the folder's `metadata.json` and model card (atomically).
 
-    folder, _ = resolve(str(name_or_path))
+    Args:
+        data: a folder of images to compare with (any model, e.g. one fine-tuned on
+            your images). By default, the dataset the model's metadata names, or, for a
+            model fine-tuned on a folder, that folder when it still exists.
+        extractor: a name from `extractor_names()`; by default the classifier of the
+            data the model learned (`default_extractor_name`).
+
+    Example:
+    >>> evaluate_preset("my-gan", data="my_images/", num_samples=2000)   # doctest: +SKIP
+    """
+    from kerasgan.utils import atomic_write
+    from kerasgan.zoo import load
+    from kerasgan.zoo.card import render_card
+    from kerasgan.zoo.preset import CARD_FILE, METADATA_FILE
+
+    metrics = _check_metrics(metrics)
+    check_sample_count(num_samples=num_samples)
     gan = load(str(name_or_path), compile=False)
-    metadata = read_metadata(folder)
-    dataset = metadata.get("data", {}).get("dataset")
-    if dataset is None:
-        raise ValueError(f"{folder}/{METADATA_FILE} does not say which dataset the model learned.")
-    results = evaluate(gan, dataset, num_samples=num_samples, metrics=metrics,
-                       reference_split=reference_split, progress=progress)
-    results["protocol"]["command"] = (
-        f"kerasgan evaluate {name_or_path} --metrics {','.join(metrics)} "
-        f"--num-samples {num_samples} --split {reference_split}")
+    folder = Path(gan.preset_path)
+    if write and not folder.is_dir():
+        raise ValueError(f"write=True (--write) records the results in a checkpoint folder's "
+                         f"metadata.json; {folder} is a file. Received: {name_or_path}")
+    metadata = dict(gan.preset_metadata)
+    reference = data if data is not None else reference_from_metadata(metadata, name_or_path)
+    results = evaluate(gan, reference, num_samples=num_samples, metrics=metrics,
+                       extractor=extractor, reference_split=reference_split, progress=progress)
+    command = (f"kerasgan evaluate {name_or_path} --metrics {','.join(metrics)} "
+               f"--num-samples {num_samples}")
+    if isinstance(reference, str) and reference_folder(reference) is None:
+        command += f" --split {reference_split}"
+    else:
+        command += f" --data {data if data is not None else reference}"
+    if isinstance(extractor, str):
+        command += f" --extractor {extractor}"
+    results["protocol"]["command"] = command
     if write:
         metadata["metrics"] = results
         metadata["evaluation_command"] = results["protocol"]["command"]
@@ -235,6 +466,29 @@ def evaluate_preset(name_or_path, *, metrics=METRICS, num_samples: int = 10000,
         with atomic_write(folder / CARD_FILE) as tmp:
             Path(tmp).write_text(render_card(metadata))
     return results
+
+
+def reference_from_metadata(metadata: dict, name) -> str | Path:
+    """What a model is compared with by default: the dataset its metadata names, or the
+    folder it was fine-tuned (or trained) on, when that still exists."""
+    from kerasgan.data import dataset_names
+
+    described = metadata.get("data", {})
+    dataset = described.get("dataset")
+    if dataset in dataset_names():
+        return dataset
+    for candidate in (described.get("folder"), dataset):
+        if candidate and Path(candidate).expanduser().is_dir():
+            return Path(candidate).expanduser()
+    if dataset is None:
+        raise ValueError(f"{name}'s metadata does not say which data the model learned. Pass "
+                         "--data DIR (data= in Python): a folder of images to compare with. "
+                         f"Received: model='{name}'")
+    raise ValueError(
+        f"{name} learned from '{dataset}', which is neither a dataset kerasgan knows "
+        f"({', '.join(dataset_names())}) nor a folder that exists here ({Path.cwd()}). Pass "
+        f"--data DIR (data= in Python): a folder of images to compare with. "
+        f"Received: data.dataset='{dataset}'")
 
 
 class FIDCallback(keras.callbacks.Callback):

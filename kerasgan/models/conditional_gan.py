@@ -7,9 +7,10 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from kerasgan.data import FASHION_MNIST_CLASSES, MNIST_CLASSES
 from kerasgan.models.dcgan import dcgan_discriminator_body, dcgan_generator_body
 from kerasgan.models._registry import register_variant
-from kerasgan.models.gan import GAN
+from kerasgan.models.gan import GAN, _short_repr
 
 SIZES = {
     # "mlp" is the paper's architecture; "dcgan" the convolutional one the zoo uses.
@@ -76,16 +77,27 @@ def build_conditional_discriminator(num_classes=10, image_shape=(28, 28, 1), arc
 class ConditionalGAN(GAN):
     """A class-conditional GAN. Train on `(images, labels)` batches.
 
+    Args:
+        generator, discriminator: from `build_conditional_generator` / `_discriminator`.
+        num_classes: inferred from the generator's label embedding.
+        class_names: a name per class id, so `generate` takes names
+            (case-insensitive) as well as ids. Default: none, except for a model
+            loaded from the zoo, which takes its dataset's names
+            (`kerasgan.data.FASHION_MNIST_CLASSES`, `MNIST_CLASSES`).
+
     Example:
-    >>> gan = ConditionalGAN.from_size("small", num_classes=10)
+    >>> gan = ConditionalGAN.from_size("small", num_classes=10,
+    ...                                class_names=kerasgan.data.FASHION_MNIST_CLASSES)
     >>> gan.compile()
     >>> gan.fit(kerasgan.data.fashion_mnist(labels=True), epochs=5)   # doctest: +SKIP
     >>> sneakers = gan.generate(8, labels=7, seed=0)                  # doctest: +SKIP
+    >>> sneakers = gan.generate(8, labels="sneaker", seed=0)          # doctest: +SKIP
+    >>> pairs = gan.generate(2, labels=["bag", "Ankle boot"], seed=0)  # doctest: +SKIP
     """
 
     task = "conditional"
 
-    def __init__(self, generator, discriminator, *, num_classes=None, **kwargs):
+    def __init__(self, generator, discriminator, *, num_classes=None, class_names=None, **kwargs):
         super().__init__(generator, discriminator, **kwargs)
         embedding = self.generator.get_layer("label_embedding")
         inferred = int(embedding.input_dim)
@@ -95,6 +107,17 @@ class ConditionalGAN(GAN):
                 f"({inferred} classes)."
             )
         self.num_classes = inferred
+        self._class_names = (None if class_names is None
+                             else _check_class_names(class_names, inferred))
+
+    @property
+    def class_names(self) -> tuple[str, ...] | None:
+        """The name of each class id: from the config, else (for a zoo model) its dataset's."""
+        if self._class_names is not None:
+            return self._class_names
+        dataset = (getattr(self, "preset_metadata", None) or {}).get("data", {}).get("dataset")
+        names = DATASET_CLASS_NAMES.get(dataset)
+        return names if names is not None and len(names) == self.num_classes else None
 
     @classmethod
     def from_size(cls, size="small", *, num_classes=10, image_shape=(28, 28, 1), latent_dim=100,
@@ -129,11 +152,17 @@ class ConditionalGAN(GAN):
         return [images, labels]
 
     def prepare_labels(self, labels, num_images):
+        """Class ids (int32, one per image) from ids or names, one or one per image;
+        with none, cycles through the classes."""
         if labels is None:
             return np.arange(num_images, dtype=np.int32) % self.num_classes
+        if isinstance(labels, str) or (np.ndim(labels) > 0 and len(labels) and all(
+                isinstance(label, str) for label in np.asarray(labels, dtype=object).ravel())):
+            labels = self.class_ids(labels)
         labels = np.asarray(labels)
         if not np.issubdtype(labels.dtype, np.integer):
-            raise TypeError(f"Labels must be integers. Received: dtype={labels.dtype}")
+            raise TypeError("Labels must be class ids (integers) or class names (strings), not "
+                            f"a mix. Received: labels={_short_repr(labels)} (dtype={labels.dtype})")
         if labels.ndim == 0:
             labels = np.full(num_images, int(labels))
         if labels.shape != (num_images,):
@@ -147,7 +176,75 @@ class ConditionalGAN(GAN):
             )
         return labels.astype(np.int32)
 
+    def class_ids(self, names):
+        """Class ids of class names (case-insensitive): a name gives an int, a list an array.
+
+        Example:
+        >>> gan.class_ids("sneaker"), gan.class_ids(["Bag", "ankle boot"]).tolist()  # doctest: +SKIP
+        (7, [8, 9])
+        """
+        names_of_classes = self.class_names
+        if names_of_classes is None:
+            raise ValueError(
+                f"This {type(self).__name__} has no class names, so labels must be class ids "
+                f"in [0, {self.num_classes - 1}] (or build it with class_names=[...]). "
+                f"Received: labels={names!r}")
+        index = {name.lower(): i for i, name in enumerate(names_of_classes)}
+
+        def lookup(name):
+            if name.lower() not in index:
+                from kerasgan.utils import closest_matches
+
+                # Matched without case, as names are looked up ("SNEEKER" -> Sneaker).
+                matches = [names_of_classes[index[m]] for m in closest_matches(name.lower(), index)]
+                hint = f" Did you mean: {', '.join(matches)}?" if matches else ""
+                raise ValueError(f"Unknown class name '{name}'.{hint} Available: "
+                                 f"{', '.join(names_of_classes)} (or ids 0 to "
+                                 f"{self.num_classes - 1}).")
+            return index[name.lower()]
+
+        if isinstance(names, str):
+            return lookup(names)
+        return np.asarray([lookup(str(n)) for n in np.asarray(names, dtype=object).ravel()],
+                          np.int32).reshape(np.shape(names))
+
+    def example_inputs(self, num_images: int, seed=None) -> dict:
+        """`latents` and `labels` cycling through the classes."""
+        return {**super().example_inputs(num_images, seed),
+                "labels": self.prepare_labels(None, num_images)}
+
+    def preview(self, inputs: dict) -> np.ndarray:
+        """A grid of the outputs for `inputs`, each with its class name under it when the
+        model has class names."""
+        from kerasgan.utils import image_grid
+
+        names = self.class_names
+        captions = None if names is None else [names[int(i)] for i in inputs["labels"]]
+        return image_grid(self.generate_from(inputs), captions=captions)
+
     def get_config(self):
         config = super().get_config()
         config["num_classes"] = self.num_classes
+        config["class_names"] = None if self._class_names is None else list(self._class_names)
         return config
+
+
+#: Class names of the datasets conditional models train on, for zoo models whose
+#: config predates `class_names`.
+DATASET_CLASS_NAMES = {"fashion-mnist": FASHION_MNIST_CLASSES, "mnist": MNIST_CLASSES}
+
+
+def _check_class_names(class_names, num_classes) -> tuple[str, ...]:
+    if isinstance(class_names, str) or not all(isinstance(n, str) for n in class_names):
+        raise TypeError(f"class_names must be a list of strings, one per class. "
+                        f"Received: class_names={class_names!r}")
+    names = tuple(class_names)
+    if len(names) != num_classes:
+        raise ValueError(f"class_names must name each of the {num_classes} classes. "
+                         f"Received: {len(names)} names: {list(names)}")
+    lowered = [n.lower() for n in names]
+    duplicates = sorted({n for n in names if lowered.count(n.lower()) > 1})
+    if duplicates or not all(n.strip() for n in names):
+        raise ValueError("class_names must be distinct (ignoring case) and non-empty. "
+                         f"Received: class_names={list(names)}")
+    return names

@@ -70,6 +70,76 @@ class GroupLosses:
     real_logits: object = None
 
 
+# ------------------------------------------------------------- input checks
+def check_num_images(value, name: str = "num_images") -> int:
+    """`value` as an int >= 1, or a clear error (2.5, "4", True and 0 are refused)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be a positive int. Received: {name}={_short_repr(value)}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive int (>= 1). Received: {name}={value}")
+    return int(value)
+
+
+def check_seed(seed):
+    """None, or an int >= 0 (what NumPy's and TensorFlow's generators accept alike)."""
+    if seed is None:
+        return None
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int or None. Received: seed={seed!r}")
+    return int(seed)
+
+
+def check_truncation(truncation):
+    if truncation is None:
+        return None
+    if (isinstance(truncation, (bool, np.bool_)) or not isinstance(truncation, (int, float, np.number))
+            or not np.isfinite(truncation) or truncation <= 0):
+        raise ValueError(f"truncation must be a number > 0 or None. Received: "
+                         f"truncation={truncation!r}")
+    return float(truncation)
+
+
+def available_memory_bytes() -> int | None:
+    """Memory the OS can give this process now (MemAvailable), or None if unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        import os
+
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(num_bytes: int, what: str, received: str) -> None:
+    """Refuses an allocation larger than the memory available, before it swaps or
+    gets the process killed."""
+    available = available_memory_bytes()
+    if available is not None and num_bytes > available:
+        raise ValueError(
+            f"{what} would need {num_bytes:,} bytes ({_format_size(num_bytes)}), more than "
+            f"the {_format_size(available)} of memory available. Generate them in parts "
+            "(e.g. `for part in range(k): gan.generate(n // k, seed=part)`, saving each "
+            f"part). Received: {received}")
+
+
+def _format_size(num_bytes: int) -> str:
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if num_bytes >= size:
+            return f"{num_bytes / size:,.1f} {unit}"
+    return f"{num_bytes} bytes"
+
+
+def _short_repr(value, limit: int = 80) -> str:
+    text = repr(value.tolist() if isinstance(value, np.ndarray) else value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 @keras.saving.register_keras_serializable(package="kerasgan")
 class GAN(keras.Model):
     """An unconditional GAN: `generator(z) -> image`, `discriminator(image) -> logit`.
@@ -602,14 +672,20 @@ class GAN(keras.Model):
         """Standard normal latents from NumPy's PCG64 (platform-independent).
 
         With `truncation=t`, values with |z| > t are resampled (the truncation trick).
+
+        Example:
+        >>> z = gan.make_latents(4, seed=0)        # doctest: +SKIP
+        >>> z.shape, z.dtype                       # doctest: +SKIP
+        ((4, 100), dtype('float32'))
         """
-        if int(num_images) < 1:
-            raise ValueError(f"num_images must be >= 1. Received: {num_images}")
+        num_images = check_num_images(num_images)
+        seed = check_seed(seed)
+        truncation = check_truncation(truncation)
+        check_memory(num_images * self.latent_dim * 4, f"{num_images:,} latents",
+                     f"num_images={num_images}")
         rng = np.random.default_rng(seed)
-        latents = rng.standard_normal((int(num_images), self.latent_dim)).astype(np.float32)
+        latents = rng.standard_normal((num_images, self.latent_dim)).astype(np.float32)
         if truncation is not None:
-            if truncation <= 0:
-                raise ValueError(f"truncation must be > 0. Received: {truncation}")
             outside = np.abs(latents) > truncation
             while outside.any():
                 latents[outside] = rng.standard_normal(int(outside.sum())).astype(np.float32)
@@ -617,19 +693,28 @@ class GAN(keras.Model):
         return latents
 
     def check_latents(self, latents):
+        """Latents as float32 `(N, latent_dim)`, N >= 1, every value finite."""
         latents = np.asarray(latents)
-        if latents.ndim != 2 or latents.shape[1] != self.latent_dim:
+        if latents.ndim != 2 or latents.shape[1] != self.latent_dim or len(latents) == 0:
             raise ValueError(
-                f"Expected latents of shape (N, {self.latent_dim}). Received: shape={latents.shape}"
+                f"Expected latents of shape (N, {self.latent_dim}) with N >= 1. "
+                f"Received: shape={latents.shape}"
             )
         if not np.issubdtype(latents.dtype, np.floating):
             raise TypeError(f"Latents must be floating point. Received: dtype={latents.dtype}")
+        if not np.isfinite(latents).all():
+            rows = np.flatnonzero(~np.isfinite(latents).all(axis=1))
+            raise ValueError(
+                f"Latents must be finite (NaN or inf would give NaN, then black, images). "
+                f"Received: non-finite values in rows {rows[:10].tolist()}"
+            )
         return latents.astype(np.float32)
 
     def prepare_labels(self, labels, num_images):
         if labels is not None:
             raise ValueError(
-                f"{type(self).__name__} is unconditional and takes no labels. Received: labels"
+                f"{type(self).__name__} is unconditional and takes no labels. "
+                f"Received: labels={_short_repr(labels)}"
             )
         return None
 
@@ -644,49 +729,74 @@ class GAN(keras.Model):
             self._generate_function = run
         return self._generate_function
 
-    def generate(self, num_or_latents=16, labels=None, *, seed=None, truncation=None,
-                 batch_size: int = 256, output="uint8") -> np.ndarray:
+    def generate(self, num_images=None, labels=None, *, latents=None, seed=None,
+                 truncation=None, batch_size: int = 256, output="uint8") -> np.ndarray:
         """Generates images, from the EMA generator when there is one.
 
         Args:
-            num_or_latents: a number of images, or latents of shape `(N, latent_dim)`.
-            labels: class ids for conditional models (an int, or one per image).
+            num_images: how many images (default 16), drawn from `seed`. Latents
+                may also be passed here, positionally, instead of as `latents=`.
+            labels: for conditional models, class ids or class names (one, or
+                one per image); for text-to-image models, captions.
+            latents: float `(N, latent_dim)`: generate exactly these (no `seed`).
             seed: seed for the latents when a number is given; same seed, same images.
             truncation: resample latent values beyond this magnitude.
             batch_size: images per generator call.
             output: "uint8" (NHWC in [0, 255]) or "float" (NHWC in [-1, 1]).
 
+        Counts whose output would not fit in the memory available are refused;
+        generate those in parts (one `seed` per part) and write each part out.
+
         Example:
-        >>> images = gan.generate(16, seed=0)   # doctest: +SKIP
-        >>> images.shape, images.dtype          # doctest: +SKIP
+        >>> images = gan.generate(16, seed=0)          # doctest: +SKIP
+        >>> images.shape, images.dtype                 # doctest: +SKIP
         ((16, 28, 28, 1), dtype('uint8'))
+        >>> z = gan.make_latents(4, seed=1)            # doctest: +SKIP
+        >>> same = gan.generate(latents=z)             # doctest: +SKIP
         """
-        if isinstance(num_or_latents, (int, np.integer)):
-            latents = self.make_latents(num_or_latents, seed, truncation)
+        if output not in ("uint8", "float"):
+            raise ValueError(f"output must be 'uint8' or 'float'. Received: output={output!r}")
+        batch_size = check_num_images(batch_size, name="batch_size")
+        if latents is None and num_images is not None and np.ndim(num_images) > 0:
+            num_images, latents = None, num_images  # latents passed positionally
+        if latents is not None:
+            if num_images is not None:
+                raise ValueError("Pass either num_images or latents, not both. Received: "
+                                 f"num_images={_short_repr(num_images)} and latents")
+            if seed is not None or truncation is not None:
+                raise ValueError(
+                    "seed and truncation draw new latents, so they can't apply to given latents "
+                    f"(use gan.make_latents(n, seed, truncation)). Received: seed={seed!r}, "
+                    f"truncation={truncation!r}")
+            latents = self.check_latents(latents)
+            num_images = len(latents)
         else:
-            latents = self.check_latents(num_or_latents)
-        labels = self.prepare_labels(labels, len(latents))
+            num_images = check_num_images(16 if num_images is None else num_images)
+            check_seed(seed)
+            check_truncation(truncation)
+        pixels = int(np.prod(self.image_shape))
+        check_memory(num_images * (pixels * (1 if output == "uint8" else 4)
+                                   + (4 * self.latent_dim if latents is None else 0)),
+                     f"{num_images:,} images of shape {self.image_shape} ({output})",
+                     f"num_images={num_images}")
+        if latents is None:
+            latents = self.make_latents(num_images, seed, truncation)
+        labels = self.prepare_labels(labels, num_images)
         run = self._generator_function()
-        outputs = []
-        for start in range(0, len(latents), batch_size):
+        # Filled batch by batch: peak memory is the output plus one batch.
+        images = np.empty((num_images, *self.image_shape),
+                          np.uint8 if output == "uint8" else np.float32)
+        for start in range(0, num_images, batch_size):
             z = tf.constant(latents[start:start + batch_size])
             y = None if labels is None else tf.constant(labels[start:start + batch_size])
-            outputs.append(run(self.generator_inputs(z, y)).numpy())
-        images = np.concatenate(outputs).astype(np.float32)
-        if output == "float":
-            return images
-        if output != "uint8":
-            raise ValueError(f"output must be 'uint8' or 'float'. Received: {output!r}")
-        return to_uint8(images)
+            batch = run(self.generator_inputs(z, y)).numpy()
+            images[start:start + batch_size] = to_uint8(batch) if output == "uint8" else batch
+        return images
 
     def example_inputs(self, num_images: int, seed=None) -> dict:
-        """Generator inputs keyed like the serving signature's inputs: `latents`
-        (+ `labels`, cycling through the classes, for conditional models)."""
-        inputs = {"latents": self.make_latents(num_images, seed)}
-        labels = self.prepare_labels(None, num_images) if self.task == "conditional" else None
-        if labels is not None:
-            inputs["labels"] = labels
-        return inputs
+        """Generator inputs keyed like the serving signature's inputs: `latents` (a
+        variant adds its conditioning, e.g. `labels` cycling through the classes)."""
+        return {"latents": self.make_latents(num_images, seed)}
 
     def generate_from(self, inputs: dict, output="uint8") -> np.ndarray:
         """Images for a dict of inputs as `example_inputs` makes (and golden files store)."""

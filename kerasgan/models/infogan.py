@@ -258,19 +258,28 @@ class InfoGAN(GAN):
     def generator_inputs(self, latents, codes):
         return [latents, codes]
 
-    def generate(self, num_or_latents=16, codes=None, *, seed=None, truncation=None,
-                 batch_size: int = 256, output="uint8") -> np.ndarray:
-        """Images for codes (see `make_codes`); the codes not given are drawn from `seed`.
+    def generate(self, num_images=None, codes=None, *, latents=None, seed=None,
+                 truncation=None, batch_size: int = 256, output="uint8") -> np.ndarray:
+        """Images for codes (see `make_codes`); the codes not given are drawn from `seed`
+        (with given latents and no seed, they are random). Other arguments as
+        `GAN.generate`.
 
         Example:
         >>> gan.generate(10, codes={"category": np.arange(10)}, seed=0)   # doctest: +SKIP
         """
-        if isinstance(num_or_latents, (int, np.integer)):
-            latents = self.make_latents(num_or_latents, seed, truncation)
-        else:
-            latents = self.check_latents(num_or_latents)
+        from kerasgan.models.gan import check_num_images, check_seed
+
+        if latents is None and num_images is not None and np.ndim(num_images) > 0:
+            num_images, latents = None, num_images  # latents passed positionally
+        if latents is None:
+            count = check_num_images(16 if num_images is None else num_images)
+            latents = self.make_latents(count, check_seed(seed), truncation)
+        elif seed is not None or truncation is not None or num_images is not None:
+            return super().generate(num_images, latents=latents, seed=seed, truncation=truncation)
+        latents = self.check_latents(latents)
         code_seed = None if seed is None else [int(seed), 1]
-        return super().generate(latents, self.make_codes(len(latents), codes, code_seed),
+        return super().generate(latents=latents,
+                                labels=self.make_codes(len(latents), codes, code_seed),
                                 batch_size=batch_size, output=output)
 
     def example_inputs(self, num_images: int, seed=None) -> dict:

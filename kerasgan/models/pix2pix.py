@@ -189,6 +189,15 @@ class Pix2Pix(GAN):
             return images.astype(np.float32) / 127.5 - 1.0
         if not np.issubdtype(images.dtype, np.floating):
             raise TypeError(f"Images must be uint8 or float in [-1, 1]. Received: dtype={images.dtype}")
+        low, high = float(np.min(images)), float(np.max(images))
+        # A little slack for values rounded on the way to [-1, 1] (x / 127.5 - 1).
+        if not (np.isfinite(low) and np.isfinite(high)) or low < -1.0 - 1e-5 or high > 1.0 + 1e-5:
+            hint = (" They look like pixel values in [0, 255]: pass them as uint8 "
+                    "(images.astype('uint8')) or scale them with images / 127.5 - 1."
+                    if high > 1.0 + 1e-5 and np.isfinite(high) and high <= 255 and low >= 0
+                    else "")
+            raise ValueError(
+                f"Float images must be in [-1, 1].{hint} Received: values in [{low:g}, {high:g}]")
         return images.astype(np.float32)
 
     def translate(self, images, *, batch_size: int = 256, output="uint8") -> np.ndarray:

