@@ -95,9 +95,9 @@ def prepare(gan: GAN, *, learning_rate: float = 1e-4, augment="none", freeze_d: 
     if ema_decay and gan.ema_decay != ema_decay:
         changes["ema_decay"] = ema_decay
     if num_classes is not None:
-        if gan.task != "conditional":
+        if not hasattr(gan, "num_classes"):
             raise ValueError(f"num_classes applies to conditional models; {type(gan).__name__} "
-                             "is unconditional.")
+                             f"is {gan.task}. Received: num_classes={num_classes}")
         if num_classes != gan.num_classes:
             changes["num_classes"] = num_classes
     if changes:
@@ -228,22 +228,11 @@ def finetune(name_or_path: str, data_dir, out_dir, *, steps: int = 1000, batch_s
                                 f"Received: data_dir='{data_dir}'")
     keras.utils.set_random_seed(seed)
     gan = load(name_or_path, with_discriminator=True)
-    if gan.task == "image-to-image":
-        raise NotImplementedError(
-            f"{name_or_path} translates images, so it needs (source, target) pairs, which a "
-            "folder of images doesn't give. Fine-tune it in Python: "
-            "gan.fit(kerasgan.data.from_pairs(sources, targets), ...)."
-        )
-    if gan.task == "text-to-image":
-        raise NotImplementedError(
-            f"{name_or_path} draws images from captions, so it needs (image, caption) pairs, "
-            "which a folder of images doesn't give. Fine-tune it in Python: "
-            "gan.fit(kerasgan.data.from_captions(images, captions), ...).")
-    if gan.task == "conditional":
-        raise NotImplementedError(
-            "kerasgan finetune trains on unlabeled folders; fine-tune conditional models in "
-            "Python with kerasgan.finetune.prepare(gan, num_classes=...) and labeled data."
-        )
+    from kerasgan.tasks import task_of
+
+    refusal = task_of(gan).folder_finetuning_error(str(name_or_path))
+    if refusal:
+        raise NotImplementedError(refusal)
     train_images, holdout_images, info = _load_user_images(data_dir, gan, holdout, seed)
     if len(train_images) < batch_size:
         raise ValueError(

@@ -67,10 +67,13 @@ DEFAULTS = {
 }
 #: keys a section accepts beyond its defaults (they have no default: unset unless given).
 OPTIONAL_KEYS = {"model": {"variant", "num_classes", "image_shape", "d_normalization",
-                           "l1_weight", "kl_weight"},
+                           "l1_weight", "kl_weight", "info_weight", "continuous_weight",
+                           "gradient_penalty", "unrolled_steps", "unrolled_learning_rate"},
                  "data": {"dataset", "image_size", "channels"}}
 #: keys that only some variants take (each is checked against the variant's arguments).
-VARIANT_KEYS = ("num_classes", "image_shape", "d_normalization", "l1_weight", "kl_weight")
+VARIANT_KEYS = ("num_classes", "image_shape", "d_normalization", "l1_weight", "kl_weight",
+                "info_weight", "continuous_weight", "gradient_penalty", "unrolled_steps",
+                "unrolled_learning_rate")
 KNOWN_SECTIONS = set(DEFAULTS) | {"name", "description"}
 PRECISION_SETTINGS = ("auto", "off", "float32", "mixed_float16", "mixed_bfloat16")
 PENALTY_KINDS = ("gradient_penalty", "r1", "none")
@@ -78,8 +81,6 @@ PENALTY_KINDS = ("gradient_penalty", "r1", "none")
 DATASET_SPLITS = {"fashion-mnist": ("train", "test"), "mnist": ("train", "test", "all"),
                   "fashion-mnist-edges": ("train", "test"), "glyphs": ("train", "test", "all")}
 #: model task -> the kind of dataset it trains on.
-TASK_DATA_KINDS = {"unconditional": "images", "conditional": "images",
-                   "image-to-image": "paired", "text-to-image": "captioned"}
 
 _TYPE_NAMES = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
                list: "a list", dict: "a table"}
@@ -163,7 +164,9 @@ def config_rules() -> dict[str, dict[str, Rule]]:
                   "d_steps": integer(1), "ema_decay": number(minimum=0, below=1),
                   "num_classes": integer(2), "image_shape": list_of(integer(1), length=3),
                   "d_normalization": text(), "l1_weight": number(minimum=0),
-                  "kl_weight": number(minimum=0)},
+                  "kl_weight": number(minimum=0), "info_weight": number(minimum=0),
+                  "continuous_weight": number(minimum=0), "gradient_penalty": number(minimum=0),
+                  "unrolled_steps": integer(1), "unrolled_learning_rate": number(above=0)},
         "data": {"dataset": text(), "split": text(), "batch_size": integer(1),
                  "labels": boolean(),
                  "image_size": either(integer(1), list_of(integer(1), length=2)),
@@ -292,16 +295,18 @@ def check_config(config: dict, source: str = "the config") -> dict:
             if key in data:
                 raise ValueError(f"[data] {key} in {source} applies to folders of images; "
                                  f"'{dataset}' has a fixed size. Received: {key}={data[key]!r}")
-    wanted = TASK_DATA_KINDS.get(cls.task)
+    from kerasgan.tasks import task_of
+
+    wanted = task_of(cls).data_kind
     if wanted is not None and kind.replace("folder", "images") != wanted:
         kinds = {"images": "images (fashion-mnist, mnist or a folder of images)",
                  "paired": f"(source, target) pairs ({', '.join(datasets.PAIRED_DATASETS)})",
                  "captioned": f"captioned images ({', '.join(datasets.CAPTIONED_DATASETS)})",
                  "folder": "images (a folder)"}
-        raise ValueError(f"{variant} models ({cls.task}) train on {kinds[wanted]}, but [data] "
+        raise ValueError(f"{variant} models ({task_of(cls).name}) train on {kinds[wanted]}, but [data] "
                          f"dataset in {source} holds {kinds[kind]}. Received: "
                          f"dataset='{dataset}'")
-    if cls.task == "conditional":
+    if task_of(cls).trains_on_labels:
         if not data["labels"]:
             raise ValueError(f"{variant} is a conditional model: it trains on class labels. "
                              f"Set labels = true in [data] of {source}. Received: labels=false")
@@ -384,8 +389,8 @@ def build_gan(config: dict):
               "ema_decay": m["ema_decay"], "seed": config["train"]["seed"]}
     if "image_shape" in m:
         kwargs["image_shape"] = tuple(m["image_shape"])
-    for key in ("num_classes", "d_normalization", "l1_weight", "kl_weight"):
-        if key in m:
+    for key in VARIANT_KEYS:
+        if key in m and key != "image_shape":
             kwargs[key] = m[key]
     if config["data"]["dataset"] in data.CAPTIONED_DATASETS:
         # Text-to-image: the vocabulary and example captions come from the dataset.
@@ -395,13 +400,12 @@ def build_gan(config: dict):
     d_loss = losses.get(loss_cfg["d"])
     if loss_cfg["label_smoothing"]:
         d_loss = type(d_loss)(label_smoothing=loss_cfg["label_smoothing"])
-    penalty = None
-    if pen["kind"] == "gradient_penalty":
-        penalty = penalties.GradientPenalty(pen["weight"])
-    elif pen["kind"] == "r1":
-        penalty = penalties.R1Penalty(pen["weight"])
-    elif pen["kind"] not in (None, "none"):
-        raise ValueError(f"Unknown penalty kind {pen['kind']!r}: use 'gradient_penalty' or 'r1'.")
+    # No [penalty] kind: the variant's default (WGAN-GP's gradient penalty); "none": none.
+    penalty = "auto"
+    if pen["kind"] == "none":
+        penalty = None
+    elif pen["kind"] is not None:
+        penalty = type(penalties.get(pen["kind"]))(pen["weight"])
     gan.compile(
         d_optimizer=keras.optimizers.Adam(o["d_learning_rate"], beta_1=o["beta_1"], beta_2=o["beta_2"]),
         g_optimizer=keras.optimizers.Adam(o["g_learning_rate"], beta_1=o["beta_1"], beta_2=o["beta_2"]),
@@ -413,12 +417,9 @@ def build_gan(config: dict):
 def check_data_fits_model(dataset, gan) -> None:
     """The batches' image shapes must be the model's, or the first step fails inside
     TensorFlow; says which setting to change instead."""
-    spec = dataset.element_spec
-    specs = spec if isinstance(spec, tuple) else (spec,)
-    pairs = [(specs[-1 if gan.task == "image-to-image" else 0], getattr(gan, "image_shape", None),
-              "images")]
-    if gan.task == "image-to-image":
-        pairs.append((specs[0], getattr(gan, "source_shape", None), "source images"))
+    from kerasgan.tasks import task_of
+
+    pairs = task_of(gan).batch_image_specs(gan, dataset.element_spec)
     for tensor_spec, model_shape, what in pairs:
         if model_shape is None or not hasattr(tensor_spec, "shape"):
             continue
@@ -778,13 +779,10 @@ def _run(config, out_dir: Path, *, latest, strategy, evaluate, verbose, overwrit
     # an uninterrupted run would see next, mid-chunk included.
     stream = dataset.repeat().skip(start_step)
     initial_epoch = start_step // chunk
-    sample_inputs = None
-    if gan.task == "image-to-image":
-        # Grids and golden outputs from held-out sources, not noise.
-        from kerasgan.data import load_pairs
+    from kerasgan.tasks import task_of
 
-        held_out, _ = load_pairs(config["data"]["dataset"], config["eval"]["reference_split"])
-        sample_inputs = {"images": held_out[:64]}
+    sample_inputs = task_of(gan).training_sample_inputs(gan, config["data"]["dataset"],
+                                                        config["eval"]["reference_split"])
     start = time.time()
     checkpoints = ResumableCheckpoint(backup_dir, chunk, started=start, previous_wall=previous_wall,
                                       initial_epoch=initial_epoch, total_steps=total_steps,

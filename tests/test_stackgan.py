@@ -10,10 +10,10 @@ from kerasgan.models.stackgan import caption_words
 
 
 def test_tokenizer_follows_the_rule_written_for_litert_and_onnx_clients():
-    from kerasgan.export import _tokenizer_spec
+    from kerasgan.tasks.text_to_image import tokenizer_spec
 
     gan = tiny_gan("stackgan")
-    spec = json.loads(_tokenizer_spec(gan))
+    spec = json.loads(tokenizer_spec(gan))
     index = {w: i for i, w in enumerate(spec["vocabulary"])}
     captions = ["Digit SEVEN!", "  digit   (one) ", "digit-two", "digit nine, digit zero digit one "
                 "digit two digit three digit four", "digit seven's"]

@@ -223,15 +223,18 @@ def compare_image_sets(real_images, fake_images, extractor: FeatureExtractor,
 def _generate_in_batches(gan, num_samples, seed, batch_size, progress, labels_all=None):
     """`num_samples` images from seeded latents, for `labels_all` (class ids, or captions
     for text-to-image models; conditional models cycle through their classes by default)."""
-    if labels_all is None and gan.task == "conditional":
-        labels_all = gan.prepare_labels(None, num_samples)
+    from kerasgan.tasks import task_of
+
+    if labels_all is None:
+        labels_all = task_of(gan).evaluation_labels(gan, num_samples)
     images = []
     for start in tqdm(range(0, num_samples, batch_size), desc="generating", disable=not progress,
                       leave=False):
         count = min(batch_size, num_samples - start)
-        latents = gan.make_latents(count, seed=None if seed is None else seed + start)
         labels = None if labels_all is None else labels_all[start:start + count]
-        images.append(gan.generate(latents, labels))
+        # The latents (and any codes a variant draws) come from the seed of each batch.
+        images.append(gan.generate(count, labels, seed=None if seed is None else seed + start,
+                                   batch_size=batch_size))
     return np.concatenate(images), labels_all
 
 
@@ -271,11 +274,14 @@ def evaluate(gan, reference, *, num_samples: int = 10000, metrics=METRICS, extra
                                    progress=progress)
     if isinstance(extractor, str):
         extractor = get_extractor(extractor, gan.image_shape)
-    if gan.task == "image-to-image":
+    from kerasgan.tasks import task_of
+
+    protocol = task_of(gan).evaluation
+    if protocol == "translation":
         return _evaluate_translation(gan, reference, num_samples=num_samples, metrics=metrics,
                                      extractor=extractor, reference_split=reference_split,
                                      batch_size=batch_size, progress=progress)
-    if gan.task == "text-to-image":
+    if protocol == "captions":
         return _evaluate_text_to_image(gan, reference, num_samples=num_samples, metrics=metrics,
                                        extractor=extractor, reference_split=reference_split,
                                        seed=seed, batch_size=batch_size, progress=progress)
@@ -330,13 +336,16 @@ def _evaluate_on_folder(gan, folder: Path, *, num_samples, metrics, extractor, s
     up to `num_samples`), read at the model's size and channels."""
     from kerasgan.data import load_image_folder
 
-    if gan.task == "image-to-image":
+    from kerasgan.tasks import task_of
+
+    task = task_of(gan)
+    if task.evaluation == "translation":
         raise ValueError(
             "An image-to-image model is scored on (source, target) pairs; a folder of images "
             "holds no sources to translate. Evaluate it on a paired dataset (e.g. "
             f"'fashion-mnist-edges') or with gan.translate in Python. Received: data='{folder}'")
     prompts = None
-    if gan.task == "text-to-image":
+    if task.evaluation == "captions":
         if not gan.captions:
             raise ValueError("This text-to-image model stores no captions to draw images for; "
                              f"evaluate it on its captioned dataset. Received: data='{folder}'")
@@ -349,7 +358,7 @@ def _evaluate_on_folder(gan, folder: Path, *, num_samples, metrics, extractor, s
     real = real[:num_samples]
     fake, labels = _generate_in_batches(gan, num_samples, seed, batch_size, progress, prompts)
     results = compare_image_sets(real, fake, extractor, metrics,
-                                 fake_labels=labels if gan.task == "conditional" else None,
+                                 fake_labels=labels if task.scores_class_agreement() else None,
                                  progress=progress)
     results["protocol"].update({
         "reference": f"folder:{folder}", "seed": seed,

@@ -20,6 +20,8 @@ class Task:
     pipeline_tag = "unconditional-image-generation"
     #: What its training batches hold: "images", "paired" or "captioned".
     data_kind = "images"
+    #: Whether its image batches carry class labels (`(images, labels)`).
+    trains_on_labels = False
     #: The serving module `kerasgan.export` writes.
     serving_module = serving.LatentServing
     #: Whether it samples from latents (interpolation, `sample` signatures).
@@ -49,6 +51,11 @@ class Task:
         """Text written under each tile of a sample grid (None: no text)."""
         return None
 
+    def path_conditioning(self, gan, labels, num_paths: int):
+        """What each latent interpolation path holds fixed (None: nothing); `labels` as
+        the user gave them (one, one per path, or None)."""
+        return labels  # the model's generate refuses labels it does not take
+
     def evaluation_labels(self, gan, num_samples: int):
         """What each generated evaluation image is drawn for (None: nothing)."""
         return None
@@ -77,6 +84,10 @@ class Task:
         """What a checkpoint's metadata records for this task beyond the common fields."""
         return {}
 
+    def class_names(self, meta: dict) -> list[str] | None:
+        """The class names a checkpoint's card lists (None: it has no classes)."""
+        return None
+
     def card_usage(self, meta: dict) -> str:
         return "gan.generate(16, seed=0)"
 
@@ -88,6 +99,21 @@ class Task:
     def export_files(self, gan) -> dict[str, str]:
         """Extra files written beside LiteRT and ONNX exports: suffix -> text."""
         return {}
+
+
+def one_per_path(values, num_paths: int, defaults):
+    """A label or caption broadcast to every path, or one per path; `defaults` cycled."""
+    import numpy as np
+
+    if values is None:
+        return np.asarray([defaults[i % len(defaults)] for i in range(num_paths)])
+    if isinstance(values, str) or np.ndim(values) == 0:
+        return np.asarray([values] * num_paths)
+    values = np.asarray(values)
+    if values.shape != (num_paths,):
+        raise ValueError(f"Expected one label or caption, or one per path ({num_paths}). "
+                         f"Received: shape={values.shape}")
+    return values
 
 
 def _takers(option):

@@ -8,6 +8,10 @@ class CodeControlled(Task):
     name = "code-controlled"
     serving_module = serving.CodeServing
 
+    def path_conditioning(self, gan, codes, num_paths):
+        # The codes (given, or drawn) fixed along each path.
+        return gan.make_codes(num_paths, codes)
+
     def preset_metadata(self, gan):
         return {"num_categories": gan.num_categories, "num_continuous": gan.num_continuous}
 

@@ -1,17 +1,21 @@
 """Class-conditional generation: `(images, labels)` batches, `generate(n, labels=...)`."""
 
 from kerasgan.tasks import serving
-from kerasgan.tasks.base import Task
+from kerasgan.tasks.base import Task, one_per_path
 
 
 class Conditional(Task):
     name = "conditional"
     serving_module = serving.LabelServing
     sample_option = "--label"
+    trains_on_labels = True
 
     def grid_captions(self, gan, labels, num):
         names = getattr(gan, "class_names", None)
         return None if names is None else [names[i] for i in gan.prepare_labels(labels, num)]
+
+    def path_conditioning(self, gan, labels, num_paths):
+        return one_per_path(labels, num_paths, list(range(gan.num_classes)))
 
     def evaluation_labels(self, gan, num_samples):
         return gan.prepare_labels(None, num_samples)  # the classes, cycled
@@ -29,10 +33,19 @@ class Conditional(Task):
             meta["class_names"] = list(gan.class_names)
         return meta
 
-    def card_usage(self, meta):
-        from kerasgan.zoo.card import class_names_of
+    def class_names(self, meta):
+        """From the metadata, else the names of the dataset the model learned."""
+        if meta.get("class_names"):
+            return list(meta["class_names"])
+        from kerasgan.models.conditional_gan import DATASET_CLASS_NAMES
 
-        names = class_names_of(meta)
+        names = DATASET_CLASS_NAMES.get(meta.get("data", {}).get("dataset"))
+        if names is None or (meta.get("num_classes") and len(names) != meta["num_classes"]):
+            return None
+        return list(names)
+
+    def card_usage(self, meta):
+        names = self.class_names(meta)
         example = min(7, len(names) - 1) if names else 7
         if names:
             return f'gan.generate(16, labels="{names[example].lower()}", seed=0)  # class {example}'

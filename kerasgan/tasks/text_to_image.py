@@ -3,7 +3,7 @@
 import json
 
 from kerasgan.tasks import serving
-from kerasgan.tasks.base import Task
+from kerasgan.tasks.base import Task, one_per_path
 
 
 class TextToImage(Task):
@@ -18,6 +18,11 @@ class TextToImage(Task):
         if captions is not None:
             return [captions] * num if isinstance(captions, str) else list(captions)
         return [gan.captions[i % len(gan.captions)] for i in range(num)]
+
+    def path_conditioning(self, gan, captions, num_paths):
+        if captions is None and not gan.captions:
+            gan.prepare_labels(None, num_paths)  # raises: no captions to cycle through
+        return one_per_path(captions, num_paths, gan.captions or [])
 
     def folder_finetuning_error(self, model):
         return (f"{model} draws images from captions, so it needs (image, caption) pairs, "

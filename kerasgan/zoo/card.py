@@ -6,9 +6,6 @@ import json
 
 DATASET_IDS = {"fashion-mnist": "zalando-datasets/fashion_mnist", "mnist": "ylecun/mnist",
                "fashion-mnist-edges": "zalando-datasets/fashion_mnist"}
-PIPELINE_TAGS = {"unconditional": "unconditional-image-generation",
-                 "conditional": "unconditional-image-generation",
-                 "image-to-image": "image-to-image", "text-to-image": "text-to-image"}
 
 
 def _metrics_table(metrics: dict) -> str:
@@ -27,26 +24,15 @@ def _metrics_table(metrics: dict) -> str:
     return text
 
 
-def class_names_of(meta: dict) -> list[str] | None:
-    """A conditional model's class names: from its metadata, else its dataset's."""
-    if meta.get("task") != "conditional":
-        return None
-    if meta.get("class_names"):
-        return list(meta["class_names"])
-    from kerasgan.models.conditional_gan import DATASET_CLASS_NAMES
-
-    names = DATASET_CLASS_NAMES.get(meta.get("data", {}).get("dataset"))
-    if names is None or (meta.get("num_classes") and len(names) != meta["num_classes"]):
-        return None
-    return list(names)
-
-
 def _classes_table(names: list[str]) -> str:
     rows = ["| id | class |", "|---|---|"] + [f"| {i} | {name} |" for i, name in enumerate(names)]
     return "\n".join(rows) + "\n"
 
 
 def render_card(meta: dict) -> str:
+    from kerasgan.tasks import task_of
+
+    task = task_of(meta)
     name = meta.get("name", "model")
     dataset = meta.get("data", {}).get("dataset", "unknown")
     training = meta.get("training", {})
@@ -60,36 +46,12 @@ def render_card(meta: dict) -> str:
         *[f"- {t}" for t in tags],
         "datasets:",
         f"- {DATASET_IDS.get(dataset, dataset)}",
-        f"pipeline_tag: {PIPELINE_TAGS.get(meta.get('task'), 'unconditional-image-generation')}",
+        f"pipeline_tag: {task.pipeline_tag}",
         "---",
     ]
-    task = meta.get("task", "unconditional")
-    conditional = task == "conditional"
-    captions = meta.get("captions") or []
-    class_names = class_names_of(meta)
-    example_class = min(7, len(class_names) - 1) if class_names else 7
-    usage = {"conditional": (f"gan.generate(16, labels={example_class}, seed=0)  # class {example_class}"
-                             if not class_names else
-                             f'gan.generate(16, labels="{class_names[example_class].lower()}", '
-                             f"seed=0)  # class {example_class}"),
-             "image-to-image": "gan.translate(source_images)  # uint8 NHWC in, out",
-             "text-to-image": f"gan.generate(4, captions={captions[-1] if captions else 'a caption'!r}, "
-                              "seed=0)",
-             }.get(task, "gan.generate(16, seed=0)")
-    if task == "image-to-image":
-        serving = ("SavedModel `translate(images: uint8[None, H, W, C])` (also "
-                   "`serving_default`), returning uint8 NHWC images.")
-    elif task == "text-to-image":
-        serving = ("SavedModel `serving_default(latents: float32[None, latent_dim], captions: "
-                   "string[None])` and `sample(seed, num_images, captions)`, the tokenizer and "
-                   "text encoder inside the graph, returning uint8 NHWC images. LiteRT and ONNX "
-                   "take `token_ids: int32[None, max_caption_length]` instead, made by the rule "
-                   "in the `<name>.tokenizer.json` written beside them.\n\nVocabulary: "
-                   + ", ".join(f"`{w}`" for w in meta.get("vocabulary", [])) + ".")
-    else:
-        serving = ("SavedModel `serving_default(latents: float32[None, latent_dim])`"
-                   + (", `labels: int32[None]`" if conditional else "")
-                   + ", returning uint8 NHWC images; `sample(seed, num_images)`.")
+    class_names = task.class_names(meta)
+    usage = task.card_usage(meta)
+    serving = task.card_serving(meta)
     lines = [
         f"# {name}",
         "",

@@ -107,12 +107,9 @@ def save_to_preset(gan, path, *, metadata: dict | None = None, card: str | None 
         meta["task"] = gan.task
         meta["image_shape"] = list(gan.image_shape)
         meta["latent_dim"] = gan.latent_dim
-        if getattr(gan, "num_classes", None):
-            meta["num_classes"] = gan.num_classes
-        if gan.task == "text-to-image":
-            meta["vocabulary"] = list(gan.vocabulary)
-            meta["captions"] = list(gan.captions or [])
-            meta["max_caption_length"] = gan.max_caption_length
+        from kerasgan.tasks import task_of
+
+        meta.update(task_of(gan).preset_metadata(gan))
         meta["parameters"] = gan.count_params_by_network()
         meta["versions"] = environment_versions()
         meta["golden"] = {"seed": GOLDEN_SEED, "count": GOLDEN_COUNT}
