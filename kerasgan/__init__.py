@@ -20,7 +20,7 @@ import warnings  # noqa: E402
 warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed, but will be ignored")
 
 _SUBMODULES = ("callbacks", "data", "distribute", "export", "finetune", "glyphs", "latent",
-               "layers", "losses", "metrics", "models", "penalties", "tasks", "tfds_source",
+               "layers", "losses", "metrics", "models", "penalties", "tasks",
                "training", "utils", "zoo")
 _ATTRIBUTES = {"GAN": "kerasgan.models", "VanillaGAN": "kerasgan.models",
                "DCGAN": "kerasgan.models", "ConditionalGAN": "kerasgan.models",

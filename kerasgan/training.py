@@ -69,7 +69,7 @@ DEFAULTS = {
 OPTIONAL_KEYS = {"model": {"variant", "num_classes", "image_shape", "d_normalization",
                            "l1_weight", "kl_weight", "info_weight", "continuous_weight",
                            "gradient_penalty", "unrolled_steps", "unrolled_learning_rate"},
-                 "data": {"dataset", "image_size", "channels"}}
+                 "data": {"dataset", "image_size", "channels", "data_dir", "download"}}
 #: keys that only some variants take (each is checked against the variant's arguments).
 VARIANT_KEYS = ("num_classes", "image_shape", "d_normalization", "l1_weight", "kl_weight",
                 "info_weight", "continuous_weight", "gradient_penalty", "unrolled_steps",
@@ -170,7 +170,7 @@ def config_rules() -> dict[str, dict[str, Rule]]:
         "data": {"dataset": text(), "split": text(), "batch_size": integer(1),
                  "labels": boolean(),
                  "image_size": either(integer(1), list_of(integer(1), length=2)),
-                 "channels": one_of((1, 3))},
+                 "channels": one_of((1, 3)), "data_dir": text(), "download": boolean()},
         "loss": {"d": text(), "g": text(), "label_smoothing": number(minimum=0, below=1)},
         "optimizer": {"d_learning_rate": number(above=0), "g_learning_rate": number(above=0),
                       "beta_1": number(minimum=0, below=1),
@@ -216,6 +216,10 @@ def dataset_kind(name: str) -> str:
     """"images", "paired" or "captioned" for a dataset name; "folder" for a folder of
     images. Raises an error with the closest names for anything else."""
     from kerasgan import data
+    from kerasgan.data.tfds import parse_tfds_spec
+
+    if parse_tfds_spec(name) is not None:
+        return "tfds"
 
     if name in data.PAIRED_DATASETS:
         return "paired"
@@ -290,7 +294,12 @@ def check_config(config: dict, source: str = "the config") -> dict:
         for section, key in (("data", "split"), ("eval", "reference_split")):
             _check_name(f"{dataset} split", config[section][key], DATASET_SPLITS[dataset],
                         f"[{section}] {key} of {source}")
-    if kind != "folder":
+    if kind != "tfds":
+        for key in ("data_dir", "download"):
+            if key in data:
+                raise ValueError(f"[data] {key} in {source} applies to TFDS datasets "
+                                 f"('tfds:NAME'). Received: {key}={data[key]!r}")
+    if kind not in ("folder", "tfds"):
         for key in ("image_size", "channels"):
             if key in data:
                 raise ValueError(f"[data] {key} in {source} applies to folders of images; "
@@ -298,11 +307,11 @@ def check_config(config: dict, source: str = "the config") -> dict:
     from kerasgan.tasks import task_of
 
     wanted = task_of(cls).data_kind
-    if wanted is not None and kind.replace("folder", "images") != wanted:
+    if wanted is not None and {"folder": "images", "tfds": "images"}.get(kind, kind) != wanted:
         kinds = {"images": "images (fashion-mnist, mnist or a folder of images)",
                  "paired": f"(source, target) pairs ({', '.join(datasets.PAIRED_DATASETS)})",
                  "captioned": f"captioned images ({', '.join(datasets.CAPTIONED_DATASETS)})",
-                 "folder": "images (a folder)"}
+                 "folder": "images (a folder)", "tfds": "images (a TFDS dataset)"}
         raise ValueError(f"{variant} models ({task_of(cls).name}) train on {kinds[wanted]}, but [data] "
                          f"dataset in {source} holds {kinds[kind]}. Received: "
                          f"dataset='{dataset}'")
@@ -333,6 +342,9 @@ def load_config(path) -> dict:
         user = tomllib.loads(raw.decode())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ValueError(f"{path} is not valid TOML: {e}") from e
+    if isinstance(user.get("data"), str):
+        # `data = "tfds:cifar10"` is short for `[data] dataset = "tfds:cifar10"`.
+        user["data"] = {"dataset": user["data"]}
     for section in user:
         if section not in KNOWN_SECTIONS:
             raise unknown_name_error(f"section in {path}:", section, KNOWN_SECTIONS)
@@ -369,6 +381,14 @@ def build_dataset(data_cfg: dict, *, global_batch_size: int, seed: int, split=No
         images, captions = data.load_captions(name, split or data_cfg["split"])
         return data.from_captions(images, captions, batch_size=global_batch_size,
                                   shuffle=shuffle, seed=seed)
+    from kerasgan.data.tfds import from_tfds, parse_tfds_spec
+
+    tfds_name = parse_tfds_spec(name)
+    if tfds_name is not None:
+        return from_tfds(tfds_name, split or data_cfg["split"], data_dir=data_cfg.get("data_dir"),
+                         labels=data_cfg["labels"], image_size=data_cfg.get("image_size"),
+                         channels=data_cfg.get("channels"), batch_size=global_batch_size,
+                         shuffle=shuffle, seed=seed, download=data_cfg.get("download", False))
     if name in loaders:
         return loaders[name](split or data_cfg["split"], batch_size=global_batch_size,
                              labels=data_cfg["labels"], shuffle=shuffle, seed=seed)
