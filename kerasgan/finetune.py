@@ -304,7 +304,7 @@ def finetune(name_or_path: str, data_dir, out_dir, *, steps: int = 1000, batch_s
     metadata["training"]["wall_time_s"] = round(time.time() - start, 1)
     metadata["training"]["epochs"] = round(steps * batch_size / len(train_images), 1)
     metadata["metrics"] = measure(gan)
-    save_to_preset(gan, out_dir, metadata=metadata, card=_card(metadata), overwrite=overwrite)
+    save_to_preset(gan, out_dir, metadata=metadata, overwrite=overwrite)
     return metadata
 
 
@@ -324,7 +324,7 @@ def _save_at_interrupt(gan, metadata, out_dir, steps, wall, overwrite, continue_
     metadata["metrics"] = {}
     metadata["evaluation"]["note"] = (f"Interrupted at step {done} of {steps}: the held-out "
                                       "metrics after training were not measured.")
-    save_to_preset(gan, out_dir, metadata=metadata, card=_card(metadata), overwrite=overwrite)
+    save_to_preset(gan, out_dir, metadata=metadata, overwrite=overwrite)
     command = continue_template.format(remaining=steps - done)
     raise FinetuneInterrupted(
         f"Interrupted at step {done} of {steps}; the fine-tuned weights so far are saved in "
@@ -332,53 +332,3 @@ def _save_at_interrupt(gan, metadata, out_dir, steps, wall, overwrite, continue_
         f"{steps - done} steps from there: {command} (the optimizer's state is not kept, so "
         "this continues from the weights rather than exactly where the run stopped).",
         preset=out_dir, steps=done, continue_command=command) from None
-
-
-def _card(meta) -> str:
-    from kerasgan.metrics import RELIABLE_SAMPLES
-
-    def table(results):
-        rows = [f"| `{k}` | {'null' if v is None else format(v, '.4g')} |"
-                for k, v in results.items() if k != "protocol"]
-        return "\n".join(["| metric | value |", "|---|---|", *rows]) if rows else "_not measured_"
-
-    base = meta["finetuned_from"]
-    d, t = meta["data"], meta["training"]
-    notes = []
-    if t.get("interrupted"):
-        notes.append(f"- **Interrupted** (Ctrl-C) at step {t['interrupted']['at_step']} of "
-                     f"{t['interrupted']['of']}.")
-    if meta.get("evaluation", {}).get("note"):
-        notes.append(f"- {meta['evaluation']['note']}")
-    num = meta["metrics_before"].get("protocol", {}).get("num_real", RELIABLE_SAMPLES)
-    if num < RELIABLE_SAMPLES:
-        notes.append(f"- Metrics on {num} held-out images: compare before with after only; "
-                     "at this size every metric carries a large sample-size bias "
-                     "(docs/metrics.md).")
-    notes = "\n".join(notes)
-    return f"""---
-library_name: keras
-license: apache-2.0
-tags: [gan, kerasgan, fine-tuned]
-base_model: kerasgan/{base['name']}
----
-# {meta['name']}
-
-Fine-tuned from `{base['name']}` (revision `{base['revision']}`) on
-{d['num_train_images']} images from `{d['dataset']}`; {d['num_holdout_images']} more were
-held out for the metrics below.
-
-![samples](samples.png)
-
-- Steps: {t['steps']} at batch {t['batch_size']} ({t['epochs']} passes over the images),
-  {t['wall_time_s']} s; augmentation: {t['augment']}; FreezeD: {t['freeze_d']};
-  learning rate {t['learning_rate']}.
-- Command: `{t['command']}`
-{notes}
-
-## Held-out metrics before fine-tuning
-{table(meta['metrics_before'])}
-
-## After
-{table(meta['metrics'])}
-"""

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import kerasgan
-from gan_test_case import dataset_for, tiny_gan
+from gan_test_case import tiny_gan
 from kerasgan.metrics import representation
 
 

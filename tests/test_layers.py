@@ -3,7 +3,6 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import kerasgan
 from gan_test_case import dataset_for, run_fit_test, run_isolation_test, tiny_gan
 from kerasgan.layers import (MinibatchDiscrimination, MinibatchStdDev, SpectralConv2D,
                              SpectralDense)

@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from kerasgan.utils import tensor_from_uint8
+
 logger = logging.getLogger("kerasgan.data")
 
 FASHION_MNIST_CLASSES = (
@@ -257,7 +259,7 @@ def _validate_arrays(images, labels, num_classes):
 
 def _scale(images):
     if images.dtype == tf.uint8:
-        return tf.cast(images, tf.float32) / 127.5 - 1.0
+        return tensor_from_uint8(images)
     return tf.cast(images, tf.float32)
 
 

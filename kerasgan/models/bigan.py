@@ -25,7 +25,7 @@ from keras import layers
 from kerasgan.models._registry import register_variant
 from kerasgan.models.dcgan import SIZES, build_dcgan_generator, upsampling_plan
 from kerasgan.models.gan import GAN, GroupLosses, UpdateGroup
-from kerasgan.utils import to_uint8
+from kerasgan.utils import from_uint8
 
 
 def build_encoder(image_shape=(28, 28, 1), latent_dim=64, base_filters=64,
@@ -93,13 +93,15 @@ class BiGAN(GAN):
                              f"{tuple(self.encoder.outputs[0].shape[1:])}")
 
     @classmethod
-    def from_size(cls, size="small", *, image_shape=(28, 28, 1), latent_dim=64, **kwargs):
-        """A new, untrained model of a named size (DCGAN's: 'small', 'base', 'large')."""
+    def from_size(cls, size="small", *, image_shape=(28, 28, 1), latent_dim=64,
+                  d_dropout: float = 0.2, **kwargs):
+        """A new, untrained model of a named size (DCGAN's: 'small', 'base', 'large');
+        `d_dropout` is the discriminator's dropout rate (ALI's 0.2)."""
         from kerasgan.models import check_size
 
         filters = check_size(SIZES, size)["base_filters"]
         return cls(build_dcgan_generator(latent_dim, image_shape, filters),
-                   build_joint_discriminator(image_shape, latent_dim, filters),
+                   build_joint_discriminator(image_shape, latent_dim, filters, d_dropout),
                    encoder=build_encoder(image_shape, latent_dim, filters), **kwargs)
 
     def update_groups(self):
@@ -142,7 +144,7 @@ class BiGAN(GAN):
                 f"Received: shape={images.shape}. Resize them first, e.g. with "
                 "kerasgan.data.image_folder(..., image_size=gan.image_size).")
         if images.dtype == np.uint8:
-            return images.astype(np.float32) / 127.5 - 1.0
+            return from_uint8(images)
         if not np.issubdtype(images.dtype, np.floating):
             raise TypeError(f"Images must be uint8 or float in [-1, 1]. Received: "
                             f"dtype={images.dtype}")

@@ -10,7 +10,7 @@ from keras import layers
 
 from kerasgan.models._registry import register_variant
 from kerasgan.models.gan import GAN, GroupLosses
-from kerasgan.utils import to_uint8
+from kerasgan.utils import from_uint8, to_uint8
 
 SIZES = {
     "small": {"base_filters": 32, "depth": 2},
@@ -186,7 +186,7 @@ class Pix2Pix(GAN):
                 "kerasgan.data.image_folder(..., image_size=gan.image_size)."
             )
         if images.dtype == np.uint8:
-            return images.astype(np.float32) / 127.5 - 1.0
+            return from_uint8(images)
         if not np.issubdtype(images.dtype, np.floating):
             raise TypeError(f"Images must be uint8 or float in [-1, 1]. Received: dtype={images.dtype}")
         low, high = float(np.min(images)), float(np.max(images))

@@ -293,8 +293,7 @@ class StackGAN(GAN):
             stage1_fake, fake, _, _ = self.stages([latents, token_ids], training=training)
             stage1_fake, fake = tf.stop_gradient(stage1_fake), tf.stop_gradient(fake)
             stage1_real = self._stage1(real)
-            # Mismatched captions: each real image with the next image's caption.
-            wrong_ids = tf.roll(token_ids, shift=1, axis=0)
+            wrong_ids = mismatched_captions(token_ids)
             real_logits = self.discriminator([real, stage1_real, token_ids], training=training)
             fake_logits = self.discriminator([fake, stage1_fake, token_ids], training=training)
             wrong_logits = self.discriminator([real, stage1_real, wrong_ids], training=training)
@@ -416,6 +415,19 @@ class StackGAN(GAN):
         config.update({"vocabulary": self.vocabulary, "kl_weight": self.kl_weight,
                        "captions": self.captions})
         return config
+
+
+def mismatched_captions(token_ids):
+    """Each image's neighbour's caption (rows 0-1, 2-3, ... swapped; an odd last row takes
+    the first row's). Pairs, not a roll over the batch: under `tf.distribute` each replica
+    holds an even slice of the global batch, so the replicas together build exactly the
+    mismatched pairs one device would (a roll wraps around within each replica's slice)."""
+    n = tf.shape(token_ids)[0]
+    even = n // 2 * 2
+    length = tf.shape(token_ids)[1]
+    swapped = tf.reshape(tf.reverse(tf.reshape(token_ids[:even], [-1, 2, length]), axis=[1]),
+                         [-1, length])
+    return tf.concat([swapped, token_ids[:n - even]], axis=0)
 
 
 def caption_words(caption: str) -> list[str]:

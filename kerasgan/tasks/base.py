@@ -30,6 +30,9 @@ class Task:
     #: reference set), "translation" (held-out sources translated vs their targets) or
     #: "captions" (images for held-out captions vs their images).
     evaluation = "samples"
+    #: Measurements beyond the distribution metrics that evaluation adds, by name
+    #: (`kerasgan.metrics.EXTRA_METRICS`).
+    extra_metrics = ()
     #: The `kerasgan sample` option that conditions a grid ("--label", "--caption"), if any.
     sample_option = None
 

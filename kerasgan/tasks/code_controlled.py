@@ -7,6 +7,7 @@ from kerasgan.tasks.base import Task
 class CodeControlled(Task):
     name = "code-controlled"
     serving_module = serving.CodeServing
+    extra_metrics = ("code_disentanglement",)
 
     def path_conditioning(self, gan, codes, num_paths):
         # The codes (given, or drawn) fixed along each path.

@@ -7,6 +7,7 @@ from kerasgan.tasks.base import Task
 class Encoding(Task):
     name = "encoding"
     serving_module = serving.EncodingServing
+    extra_metrics = ("encoder_quality",)
 
     def card_usage(self, meta):
         return "gan.generate(16, seed=0)  # and gan.encode(images), gan.reconstruct(images)"

@@ -17,10 +17,8 @@ import numpy as np
 import tensorflow as tf
 
 
-def to_uint8(images):
-    """[-1, 1] floats -> uint8, rounding like `kerasgan.utils.to_uint8`."""
-    return tf.cast(tf.clip_by_value(tf.round((tf.cast(images, tf.float32) + 1.0) * 127.5), 0, 255),
-                   tf.uint8)
+from kerasgan.utils import tensor_from_uint8
+from kerasgan.utils import tensor_to_uint8 as to_uint8
 
 
 def gated(tensors, checks):
@@ -226,7 +224,7 @@ class EncodingServing(LatentServing):
             images, = gated([images], [tf.debugging.assert_equal(
                 tf.shape(images)[1:], tf.constant(self.image_shape, tf.int32),
                 message=f"images must have shape [N, {expected}] (uint8)")])
-        scaled = tf.cast(images, tf.float32) / 127.5 - 1.0
+        scaled = tensor_from_uint8(images)
         return {"latents": tf.cast(self.encoder(scaled, training=False), tf.float32)}
 
 
@@ -344,5 +342,5 @@ class TranslationServing(ServingModule):
             images, = gated([images], [tf.debugging.assert_equal(
                 tf.shape(images)[1:], tf.constant(self.source_shape, tf.int32),
                 message=f"images must have shape [N, {expected}] (uint8)")])
-        scaled = tf.cast(images, tf.float32) / 127.5 - 1.0
+        scaled = tensor_from_uint8(images)
         return {"images": to_uint8(self.generator(scaled, training=False))}

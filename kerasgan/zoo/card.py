@@ -30,6 +30,9 @@ def _classes_table(names: list[str]) -> str:
 
 
 def render_card(meta: dict) -> str:
+    """The model card of a checkpoint's metadata: trained from a config, or fine-tuned."""
+    if meta.get("finetuned_from"):
+        return _fine_tuned_card(meta)
     from kerasgan.tasks import task_of
 
     task = task_of(meta)
@@ -100,3 +103,55 @@ def render_card(meta: dict) -> str:
         "",
     ]
     return "\n".join(front + [""] + lines)
+
+
+def _fine_tuned_card(meta: dict) -> str:
+    """The card of a checkpoint fine-tuned by `kerasgan finetune`: base model, data,
+    held-out metrics before and after."""
+    from kerasgan.metrics import RELIABLE_SAMPLES
+
+    def table(results):
+        rows = [f"| `{k}` | {'null' if v is None else format(v, '.4g')} |"
+                for k, v in results.items() if k != "protocol"]
+        return "\n".join(["| metric | value |", "|---|---|", *rows]) if rows else "_not measured_"
+
+    base = meta["finetuned_from"]
+    d, t = meta["data"], meta["training"]
+    notes = []
+    if t.get("interrupted"):
+        notes.append(f"- **Interrupted** (Ctrl-C) at step {t['interrupted']['at_step']} of "
+                     f"{t['interrupted']['of']}.")
+    if meta.get("evaluation", {}).get("note"):
+        notes.append(f"- {meta['evaluation']['note']}")
+    num = meta["metrics_before"].get("protocol", {}).get("num_real", RELIABLE_SAMPLES)
+    if num < RELIABLE_SAMPLES:
+        notes.append(f"- Metrics on {num} held-out images: compare before with after only; "
+                     "at this size every metric carries a large sample-size bias "
+                     "(docs/metrics.md).")
+    notes = "\n".join(notes)
+    return f"""---
+library_name: keras
+license: apache-2.0
+tags: [gan, kerasgan, fine-tuned]
+base_model: kerasgan/{base['name']}
+---
+# {meta['name']}
+
+Fine-tuned from `{base['name']}` (revision `{base['revision']}`) on
+{d['num_train_images']} images from `{d['dataset']}`; {d['num_holdout_images']} more were
+held out for the metrics below.
+
+![samples](samples.png)
+
+- Steps: {t['steps']} at batch {t['batch_size']} ({t['epochs']} passes over the images),
+  {t['wall_time_s']} s; augmentation: {t['augment']}; FreezeD: {t['freeze_d']};
+  learning rate {t['learning_rate']}.
+- Command: `{t['command']}`
+{notes}
+
+## Held-out metrics before fine-tuning
+{table(meta['metrics_before'])}
+
+## After
+{table(meta['metrics'])}
+"""
