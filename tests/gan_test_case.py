@@ -15,6 +15,7 @@ import kerasgan
 
 
 def tiny_gan(variant: str, seed: int = 0, **overrides):
+    variant = kerasgan.models.ALIASES.get(variant, variant)  # "gan" is "vanilla"
     kwargs = dict(VARIANT_SPECS[variant]["init_kwargs"])
     kwargs.update(overrides)
     keras.utils.set_random_seed(seed)
