@@ -50,7 +50,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from kerasgan.utils import atomic_directory, check_writable, unknown_name_error
+from kerasgan.utils import (atomic_directory, check_writable, hardware_description,  # noqa: F401
+                            unknown_name_error)
 
 logger = logging.getLogger("kerasgan.training")
 
@@ -610,22 +611,6 @@ def estimated_run_bytes(gan, keep: int = 2) -> int:
                                    *gan.g_optimizer.variables]}
     state = sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in variables.values())
     return state * (keep + 2)
-
-
-def hardware_description() -> str:
-    gpus = tf.config.list_physical_devices("GPU")
-    if gpus:
-        names = [tf.config.experimental.get_device_details(g).get("device_name", "GPU") for g in gpus]
-        return f"{len(gpus)}x {names[0]}"
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"CPU ({os.cpu_count()} cores, {model}), no GPU"
 
 
 def train_command(config_path, out_dir, *, strategy="auto", epochs=None, steps_per_epoch=None,

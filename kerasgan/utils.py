@@ -340,3 +340,24 @@ def check_writable(path, *, min_free_bytes: int = 0, what: str = "output folder"
         error.errno = errno.ENOSPC
         raise error
     return path
+
+
+def hardware_description() -> str:
+    """The GPUs, or the CPU model and core count, for model cards."""
+    import platform
+
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        names = [tf.config.experimental.get_device_details(g).get("device_name", "GPU") for g in gpus]
+        return f"{len(gpus)}x {names[0]}"
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"CPU ({os.cpu_count()} cores, {model}), no GPU"

@@ -65,8 +65,10 @@ def test_disentanglement_measures_run_on_a_model(mnist_extractor):
     for effect in effects.values():
         assert set(effect["correlations"]) == set(disentanglement.STATISTICS)
         assert effect["num_images"] == 24
-    sweep = disentanglement.code_sweep(gan, 0, values=[-1, 0, 1], rows=2)
+    sweep = gan.code_sweep(0, values=[-1, 0, 1], rows=2)
     assert sweep.shape == (6, 28, 28, 1)
+    with pytest.raises(ValueError, match=r"code_index must be in \[0, 1\]"):
+        gan.code_sweep(2)
 
 
 @pytest.fixture(scope="module")

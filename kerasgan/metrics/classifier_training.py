@@ -39,7 +39,7 @@ def load_classifier_config(path) -> dict:
 def train_classifier(config_path, out_dir, *, overwrite: bool = False, verbose="auto") -> dict:
     from kerasgan.data import load_dataset
     from kerasgan.metrics.features import build_feature_classifier
-    from kerasgan.training import hardware_description
+    from kerasgan.utils import hardware_description
 
     config = load_classifier_config(config_path)
     keras.utils.set_random_seed(config["seed"])

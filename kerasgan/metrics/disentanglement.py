@@ -115,19 +115,3 @@ def _correlation(a, b) -> float:
     if np.std(b) == 0:
         return 0.0
     return float(np.corrcoef(a, b)[0, 1])
-
-
-def code_sweep(gan, code_index: int, *, values=np.linspace(-2, 2, 9), rows: int = 10,
-               seed: int = 0) -> np.ndarray:
-    """uint8 images `(rows * len(values), H, W, C)`: row r is category r % K with fixed
-    noise and other codes, continuous code `code_index` swept along the row."""
-    values = np.asarray(values, dtype=np.float64)
-    rng = np.random.default_rng(seed)
-    latents = rng.standard_normal((rows, gan.latent_dim)).astype(np.float32)
-    others = np.zeros((rows, gan.num_continuous))
-    codes = np.repeat(others[:, None], len(values), axis=1)
-    codes[:, :, code_index] = values[None]
-    return gan.generate(np.repeat(latents, len(values), axis=0),
-                        codes={"category": np.repeat(np.arange(rows) % gan.num_categories,
-                                                     len(values)),
-                               "continuous": codes.reshape(-1, gan.num_continuous)})

@@ -282,6 +282,22 @@ class InfoGAN(GAN):
                                 labels=self.make_codes(len(latents), codes, code_seed),
                                 batch_size=batch_size, output=output)
 
+    def code_sweep(self, code_index: int, *, values=np.linspace(-2, 2, 9), rows: int = 10,
+                   seed: int = 0) -> np.ndarray:
+        """uint8 images `(rows * len(values), H, W, C)`: row r is category r % K with fixed
+        noise and the other continuous codes at 0, code `code_index` swept along the row."""
+        if not 0 <= code_index < self.num_continuous:
+            raise ValueError(f"code_index must be in [0, {self.num_continuous - 1}]. "
+                             f"Received: code_index={code_index}")
+        values = np.asarray(values, dtype=np.float64)
+        latents = np.random.default_rng(seed).standard_normal((rows, self.latent_dim))
+        codes = np.zeros((rows, len(values), self.num_continuous))
+        codes[:, :, code_index] = values[None]
+        return self.generate(np.repeat(latents.astype(np.float32), len(values), axis=0),
+                             codes={"category": np.repeat(np.arange(rows) % self.num_categories,
+                                                          len(values)),
+                                    "continuous": codes.reshape(-1, self.num_continuous)})
+
     def example_inputs(self, num_images: int, seed=None) -> dict:
         rng = np.random.default_rng(None if seed is None else [int(seed), 1])
         return {"latents": self.make_latents(num_images, seed),

@@ -99,6 +99,14 @@ class Task:
                 "uint8 NHWC images; `sample(seed, num_images)`. LiteRT and ONNX add a "
                 "`valid` output (bool per image).")
 
+    def preset_images(self, gan) -> dict:
+        """Extra images a checkpoint folder holds for its card: file name -> uint8 grid."""
+        return {}
+
+    def card_sections(self, meta: dict) -> list[str]:
+        """Markdown lines a card adds for this task (after the metrics)."""
+        return []
+
     def export_files(self, gan) -> dict[str, str]:
         """Extra files written beside LiteRT and ONNX exports: suffix -> text."""
         return {}

@@ -20,6 +20,36 @@ class CodeControlled(Task):
         return ('gan.generate(10, codes={"category": range(10), "continuous": [0.5, -1.0]}, '
                 "seed=0)")
 
+    def preset_images(self, gan):
+        from kerasgan.utils import image_grid
+
+        return {f"code-c{j + 1}.png": image_grid(gan.code_sweep(j), cols=9)
+                for j in range(gan.num_continuous)}
+
+    def card_sections(self, meta):
+        metrics = meta.get("metrics", {})
+        accuracy = next((v for k, v in metrics.items() if k.startswith("code_accuracy[")), None)
+        if accuracy is None:
+            return []
+        lines = ["## Disentanglement, measured",
+                 f"- The categorical code as digit identity: **{accuracy:.1%}** of "
+                 "generated images are classified as their code's digit under the best "
+                 "one-to-one code -> digit assignment (Hungarian method; "
+                 f"{metrics.get('protocol', {}).get('code_disentanglement', {}).get('code_accuracy', '')}).",
+                 ""]
+        for index in range(1, meta.get("num_continuous", 0) + 1):
+            correlations = {k.split("_", 1)[1].rsplit("_", 1)[0]: v for k, v in metrics.items()
+                            if k.startswith(f"c{index}_") and k.endswith("_correlation")}
+            if not correlations:
+                continue
+            strongest = max(correlations, key=lambda k: abs(correlations[k]))
+            others = ", ".join(f"{k} {v:+.2f}" for k, v in correlations.items() if k != strongest)
+            lines += [f"- Continuous code c{index}: correlation with **{strongest}** "
+                      f"{correlations[strongest]:+.2f} (others: {others}). Rows below: one "
+                      f"category each, c{index} swept from -2 to 2 (trained on [-1, 1]), the "
+                      "other codes at 0.", "", f"![c{index} sweep](code-c{index}.png)", ""]
+        return lines
+
     def card_serving(self, meta):
         return ("SavedModel `serving_default(latents: float32[None, latent_dim], category: "
                 "int32[None], continuous: float32[None, num_continuous])` and `sample(seed, "

@@ -90,6 +90,7 @@ def render_card(meta: dict) -> str:
         _metrics_table(meta.get("metrics", {})),
         f"Reproduce: `{meta.get('evaluation_command', '?')}`",
         "",
+        *task.card_sections(meta),
         "The FID/KID/precision-recall features come from a classifier kerasgan trained on the "
         "dataset, not from InceptionV3: the numbers compare models within kerasgan only, "
         "and are not comparable with published Inception FIDs.",
@@ -108,8 +109,6 @@ def render_card(meta: dict) -> str:
 def _fine_tuned_card(meta: dict) -> str:
     """The card of a checkpoint fine-tuned by `kerasgan finetune`: base model, data,
     held-out metrics before and after."""
-    from kerasgan.metrics import RELIABLE_SAMPLES
-
     def table(results):
         rows = [f"| `{k}` | {'null' if v is None else format(v, '.4g')} |"
                 for k, v in results.items() if k != "protocol"]
@@ -123,11 +122,11 @@ def _fine_tuned_card(meta: dict) -> str:
                      f"{t['interrupted']['of']}.")
     if meta.get("evaluation", {}).get("note"):
         notes.append(f"- {meta['evaluation']['note']}")
-    num = meta["metrics_before"].get("protocol", {}).get("num_real", RELIABLE_SAMPLES)
-    if num < RELIABLE_SAMPLES:
-        notes.append(f"- Metrics on {num} held-out images: compare before with after only; "
-                     "at this size every metric carries a large sample-size bias "
-                     "(docs/metrics.md).")
+    if meta["metrics_before"].get("protocol", {}).get("note"):
+        # Set by kerasgan.metrics below its reliable sample size.
+        notes.append(f"- Metrics on {meta['metrics_before']['protocol'].get('num_real')} "
+                     "held-out images: compare before with after only; at this size every "
+                     "metric carries a large sample-size bias (docs/metrics.md).")
     notes = "\n".join(notes)
     return f"""---
 library_name: keras

@@ -101,14 +101,16 @@ def save_to_preset(gan, path, *, metadata: dict | None = None, card: str | None 
         if sample_inputs is None:
             sample_inputs = gan.example_inputs(64, seed=samples_seed)
         save_image(tmp / SAMPLES_FILE, gan.preview(sample_inputs), upscale=2)
+        from kerasgan.tasks import task_of
+
+        for file_name, grid in task_of(gan).preset_images(gan).items():
+            save_image(tmp / file_name, grid, upscale=2)
         meta = dict(metadata or {})
         meta.setdefault("name", path.name)
         meta["class_name"] = type(gan).__name__
         meta["task"] = gan.task
         meta["image_shape"] = list(gan.image_shape)
         meta["latent_dim"] = gan.latent_dim
-        from kerasgan.tasks import task_of
-
         meta.update(task_of(gan).preset_metadata(gan))
         meta["parameters"] = gan.count_params_by_network()
         meta["versions"] = environment_versions()
