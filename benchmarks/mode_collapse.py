@@ -5,7 +5,8 @@
 Data: 8 Gaussians on a ring of radius 2 (std 0.02) and 25 on a 5x5 grid with
 spacing 2 (std 0.05), the setups of Metz et al. 2017 and Srivastava et al. 2017
 (VEEGAN). Networks: small MLPs (G: 16-d noise -> 128 -> 128 -> 2, D: 2 -> 128 ->
-128 -> 1, ReLU), Adam(1e-4, beta_1=0.5) for both, batch 256, the non-saturating loss.
+128 -> 1, ReLU), Adam(--learning-rate, default 1e-3, beta_1=0.5) for both, batch 256,
+the non-saturating loss; the unrolled steps are SGD at 1e-2.
 
 Settings: no remedy; minibatch discrimination before D's last layer (Salimans et al.
 2016); the minibatch standard deviation feature there (Karras et al. 2018); the
@@ -65,14 +66,14 @@ def build_networks(setting):
     return generator, discriminator
 
 
-def run(mixture, setting, seed, steps, batch_size=256):
+def run(mixture, setting, seed, steps, learning_rate=1e-3, batch_size=256):
     keras.utils.set_random_seed(seed)
     generator, discriminator = build_networks(setting)
     unrolled = int(setting.split("-")[1]) if setting.startswith("unrolled") else None
     gan = kerasgan.GAN(generator, discriminator, seed=seed, unrolled_steps=unrolled,
                        unrolled_learning_rate=1e-2)
-    gan.compile(d_optimizer=keras.optimizers.Adam(1e-4, beta_1=0.5),
-                g_optimizer=keras.optimizers.Adam(1e-4, beta_1=0.5))
+    gan.compile(d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
+                g_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5))
     rng = np.random.default_rng(seed)
     data = sample_mixture(mixture, steps * batch_size, rng)
     ds = tf.data.Dataset.from_tensor_slices(data).batch(batch_size, drop_remainder=True)
@@ -142,6 +143,7 @@ def scatter(samples, path):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=5000)
+    parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=SETTINGS)
     parser.add_argument("--out", default="runs/mode-collapse")
@@ -157,7 +159,8 @@ def main(argv=None):
             for setting in args.settings:
                 if (mixture, setting, seed, args.steps) in done:
                     continue
-                points, measured, wall = run(mixture, setting, seed, args.steps)
+                points, measured, wall = run(mixture, setting, seed, args.steps,
+                                             args.learning_rate)
                 results.append({"mixture": mixture, "setting": setting, "seed": seed,
                                 "steps": args.steps, "wall_time_s": round(wall, 1), **measured})
                 results_file.write_text(json.dumps(results, indent=1))  # after every run
