@@ -20,10 +20,13 @@ import warnings  # noqa: E402
 warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed, but will be ignored")
 
 _SUBMODULES = ("callbacks", "data", "distribute", "export", "finetune", "glyphs", "latent",
-               "layers", "losses", "metrics", "models", "penalties", "training", "utils", "zoo")
+               "layers", "losses", "metrics", "models", "penalties", "tasks",
+               "training", "utils", "zoo")
 _ATTRIBUTES = {"GAN": "kerasgan.models", "VanillaGAN": "kerasgan.models",
                "DCGAN": "kerasgan.models", "ConditionalGAN": "kerasgan.models",
                "Pix2Pix": "kerasgan.models", "StackGAN": "kerasgan.models",
+               "InfoGAN": "kerasgan.models", "WGANGP": "kerasgan.models",
+               "SNGAN": "kerasgan.models", "BiGAN": "kerasgan.models",
                "list_models": "kerasgan.zoo", "load": "kerasgan.zoo", "model_info": "kerasgan.zoo"}
 
 
@@ -58,7 +61,8 @@ if not _launched_as_cli():
         importlib.import_module(f"kerasgan.{_name}")
     del _name
 
-__all__ = ["GAN", "VanillaGAN", "DCGAN", "ConditionalGAN", "Pix2Pix", "StackGAN", "callbacks",
+__all__ = ["GAN", "VanillaGAN", "DCGAN", "ConditionalGAN", "Pix2Pix", "StackGAN", "InfoGAN",
+           "WGANGP", "SNGAN", "BiGAN", "tasks", "callbacks",
            "data", "glyphs",
            "distribute", "losses", "metrics", "models", "penalties", "utils", "zoo", "export", "load",
            "list_models", "model_info", "__version__"]

@@ -91,25 +91,21 @@ def _cmd_sample(args):
     from kerasgan.zoo import load
 
     gan = load(args.model, compile=False)
-    if args.label is not None and gan.task != "conditional":
-        raise ValueError(f"--label applies to conditional models; {args.model} is {gan.task}"
-                         f"{' (use --caption)' if gan.task == 'text-to-image' else ''}. "
-                         f"Received: --label {args.label}")
-    if args.caption is not None and gan.task != "text-to-image":
-        raise ValueError(f"--caption applies to text-to-image models; {args.model} is "
-                         f"{gan.task}. Received: --caption {args.caption!r}")
-    labels = args.caption if gan.task == "text-to-image" else label
-    if gan.task == "image-to-image":
+    from kerasgan.tasks import task_of
+
+    task = task_of(gan)
+    labels = task.sample_conditioning(gan, args.model, label=label, caption=args.caption)
+    if not task.has_latents:
         if args.interpolate:
             raise ValueError(f"{args.model} translates source images: it has no latents to "
                              "interpolate. Received: --interpolate")
         # Translations of held-out sources from the model's own paired dataset.
         import numpy as np
 
-        from kerasgan.data import load_pairs
-
         num = args.num or 64
         dataset = gan.preset_metadata.get("data", {}).get("dataset")
+        from kerasgan.data import load_pairs
+
         sources, _ = load_pairs(dataset, "test")
         if num > len(sources):
             raise ValueError(f"{dataset} has {len(sources)} test sources. Received: --num {num}")
@@ -137,14 +133,9 @@ def _cmd_sample(args):
 
 def _sample_captions(gan, labels, num):
     """The text under each sample: its caption, or its class name when the model has them."""
-    if gan.task == "text-to-image":
-        if labels is not None:
-            return [labels] * num
-        return [gan.captions[i % len(gan.captions)] for i in range(num)]
-    names = getattr(gan, "class_names", None)
-    if gan.task == "conditional" and names is not None:
-        return [names[i] for i in gan.prepare_labels(labels, num)]
-    return None
+    from kerasgan.tasks import task_of
+
+    return task_of(gan).grid_captions(gan, labels, num)
 
 
 def _cmd_train(args):

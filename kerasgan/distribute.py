@@ -17,6 +17,11 @@ import tensorflow as tf
 STRATEGIES = ("auto", "cpu", "gpu", "mirrored", "multiworker", "tpu")
 
 
+def replica_count() -> int:
+    """Replicas of the current strategy (1 outside any)."""
+    return tf.distribute.get_strategy().num_replicas_in_sync
+
+
 def get_strategy(name: str = "auto") -> tf.distribute.Strategy:
     """Builds the strategy named `name` (one of `STRATEGIES`)."""
     if name not in STRATEGIES:

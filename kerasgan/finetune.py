@@ -65,21 +65,23 @@ def _rebuild(gan: GAN, **changes) -> GAN:
     num_classes = changes.pop("num_classes", None)
     config.update(changes)
     if num_classes is not None:
-        for network in ("generator", "discriminator"):
+        for network in gan.NETWORKS:
             for layer in config[network]["config"]["layers"]:
                 if layer["config"]["name"] in EMBEDDING_LAYERS:
                     layer["config"]["input_dim"] = int(num_classes)
         config["num_classes"] = int(num_classes)
     new = type(gan).from_config(config)
-    for network in ("generator", "discriminator"):
-        old_net, new_net = getattr(gan, network), getattr(new, network)
-        source = gan.sampling_generator if network == "generator" else old_net
-        for old_layer, new_layer in zip(source.layers, new_net.layers):
+    for name in gan.NETWORKS:
+        # A sampled network continues from its EMA weights: the ones that generate.
+        source = gan.sampling_network(name) if name in gan.SAMPLED_NETWORKS else \
+            getattr(gan, name)
+        for old_layer, new_layer in zip(source.layers, getattr(new, name).layers):
             if old_layer.name in EMBEDDING_LAYERS and num_classes is not None:
                 continue  # re-initialised for the new classes
             new_layer.set_weights(old_layer.get_weights())
-    if new.ema_generator is not None:
-        new.ema_generator.set_weights(new.generator.get_weights())
+        ema = getattr(new, f"ema_{name}", None)
+        if ema is not None:
+            ema.set_weights(getattr(new, name).get_weights())
     for attr in ("preset_path", "preset_metadata"):
         if hasattr(gan, attr):
             setattr(new, attr, getattr(gan, attr))
@@ -93,9 +95,9 @@ def prepare(gan: GAN, *, learning_rate: float = 1e-4, augment="none", freeze_d: 
     if ema_decay and gan.ema_decay != ema_decay:
         changes["ema_decay"] = ema_decay
     if num_classes is not None:
-        if gan.task != "conditional":
+        if not hasattr(gan, "num_classes"):
             raise ValueError(f"num_classes applies to conditional models; {type(gan).__name__} "
-                             "is unconditional.")
+                             f"is {gan.task}. Received: num_classes={num_classes}")
         if num_classes != gan.num_classes:
             changes["num_classes"] = num_classes
     if changes:
@@ -226,22 +228,11 @@ def finetune(name_or_path: str, data_dir, out_dir, *, steps: int = 1000, batch_s
                                 f"Received: data_dir='{data_dir}'")
     keras.utils.set_random_seed(seed)
     gan = load(name_or_path, with_discriminator=True)
-    if gan.task == "image-to-image":
-        raise NotImplementedError(
-            f"{name_or_path} translates images, so it needs (source, target) pairs, which a "
-            "folder of images doesn't give. Fine-tune it in Python: "
-            "gan.fit(kerasgan.data.from_pairs(sources, targets), ...)."
-        )
-    if gan.task == "text-to-image":
-        raise NotImplementedError(
-            f"{name_or_path} draws images from captions, so it needs (image, caption) pairs, "
-            "which a folder of images doesn't give. Fine-tune it in Python: "
-            "gan.fit(kerasgan.data.from_captions(images, captions), ...).")
-    if gan.task == "conditional":
-        raise NotImplementedError(
-            "kerasgan finetune trains on unlabeled folders; fine-tune conditional models in "
-            "Python with kerasgan.finetune.prepare(gan, num_classes=...) and labeled data."
-        )
+    from kerasgan.tasks import task_of
+
+    refusal = task_of(gan).folder_finetuning_error(str(name_or_path))
+    if refusal:
+        raise NotImplementedError(refusal)
     train_images, holdout_images, info = _load_user_images(data_dir, gan, holdout, seed)
     if len(train_images) < batch_size:
         raise ValueError(
@@ -313,7 +304,7 @@ def finetune(name_or_path: str, data_dir, out_dir, *, steps: int = 1000, batch_s
     metadata["training"]["wall_time_s"] = round(time.time() - start, 1)
     metadata["training"]["epochs"] = round(steps * batch_size / len(train_images), 1)
     metadata["metrics"] = measure(gan)
-    save_to_preset(gan, out_dir, metadata=metadata, card=_card(metadata), overwrite=overwrite)
+    save_to_preset(gan, out_dir, metadata=metadata, overwrite=overwrite)
     return metadata
 
 
@@ -333,7 +324,7 @@ def _save_at_interrupt(gan, metadata, out_dir, steps, wall, overwrite, continue_
     metadata["metrics"] = {}
     metadata["evaluation"]["note"] = (f"Interrupted at step {done} of {steps}: the held-out "
                                       "metrics after training were not measured.")
-    save_to_preset(gan, out_dir, metadata=metadata, card=_card(metadata), overwrite=overwrite)
+    save_to_preset(gan, out_dir, metadata=metadata, overwrite=overwrite)
     command = continue_template.format(remaining=steps - done)
     raise FinetuneInterrupted(
         f"Interrupted at step {done} of {steps}; the fine-tuned weights so far are saved in "
@@ -341,53 +332,3 @@ def _save_at_interrupt(gan, metadata, out_dir, steps, wall, overwrite, continue_
         f"{steps - done} steps from there: {command} (the optimizer's state is not kept, so "
         "this continues from the weights rather than exactly where the run stopped).",
         preset=out_dir, steps=done, continue_command=command) from None
-
-
-def _card(meta) -> str:
-    from kerasgan.metrics import RELIABLE_SAMPLES
-
-    def table(results):
-        rows = [f"| `{k}` | {'null' if v is None else format(v, '.4g')} |"
-                for k, v in results.items() if k != "protocol"]
-        return "\n".join(["| metric | value |", "|---|---|", *rows]) if rows else "_not measured_"
-
-    base = meta["finetuned_from"]
-    d, t = meta["data"], meta["training"]
-    notes = []
-    if t.get("interrupted"):
-        notes.append(f"- **Interrupted** (Ctrl-C) at step {t['interrupted']['at_step']} of "
-                     f"{t['interrupted']['of']}.")
-    if meta.get("evaluation", {}).get("note"):
-        notes.append(f"- {meta['evaluation']['note']}")
-    num = meta["metrics_before"].get("protocol", {}).get("num_real", RELIABLE_SAMPLES)
-    if num < RELIABLE_SAMPLES:
-        notes.append(f"- Metrics on {num} held-out images: compare before with after only; "
-                     "at this size every metric carries a large sample-size bias "
-                     "(docs/metrics.md).")
-    notes = "\n".join(notes)
-    return f"""---
-library_name: keras
-license: apache-2.0
-tags: [gan, kerasgan, fine-tuned]
-base_model: kerasgan/{base['name']}
----
-# {meta['name']}
-
-Fine-tuned from `{base['name']}` (revision `{base['revision']}`) on
-{d['num_train_images']} images from `{d['dataset']}`; {d['num_holdout_images']} more were
-held out for the metrics below.
-
-![samples](samples.png)
-
-- Steps: {t['steps']} at batch {t['batch_size']} ({t['epochs']} passes over the images),
-  {t['wall_time_s']} s; augmentation: {t['augment']}; FreezeD: {t['freeze_d']};
-  learning rate {t['learning_rate']}.
-- Command: `{t['command']}`
-{notes}
-
-## Held-out metrics before fine-tuning
-{table(meta['metrics_before'])}
-
-## After
-{table(meta['metrics'])}
-"""

@@ -140,7 +140,7 @@ def build_glyphs(fonts=None, progress: bool = False) -> dict:
         kept.append(glyphs)
         names.append(path.name)
     if not kept:
-        from kerasgan.data import DatasetNotFoundError
+        from kerasgan.data._common import DatasetNotFoundError
 
         raise DatasetNotFoundError(
             "No font with all 62 Latin letters and digits was found under "
@@ -156,7 +156,7 @@ def build_glyphs(fonts=None, progress: bool = False) -> dict:
 
 
 def _cache_path(fonts) -> Path:
-    from kerasgan.data import cache_dir
+    from kerasgan.data._common import cache_dir
 
     key = hashlib.sha256(json.dumps([_RENDER_VERSION, [f.name for f in fonts]]).encode())
     return cache_dir() / f"glyphs-{key.hexdigest()[:16]}.npz"

@@ -26,12 +26,13 @@ METHODS = ("slerp", "linear")
 
 
 def _latent_dim(gan) -> int:
-    latent_dim = getattr(gan, "latent_dim", None)
-    if latent_dim is None:
-        what = "translates source images" if gan.task == "image-to-image" else "takes none"
-        raise TypeError(f"{type(gan).__name__} has no latents to interpolate: it {what}. "
-                        f"Received: task={gan.task!r}")
-    return int(latent_dim)
+    from kerasgan.tasks import task_of
+
+    task = task_of(gan)
+    if not task.has_latents or getattr(gan, "latent_dim", None) is None:
+        raise TypeError(f"{type(gan).__name__} has no latents to interpolate: it translates "
+                        f"source images. Received: task={task.name!r}")
+    return int(gan.latent_dim)
 
 
 def _check_steps(steps) -> int:
@@ -128,29 +129,16 @@ def interpolation_images(gan, a=None, b=None, *, num_paths: int = 8, steps: int 
     if path.ndim == 2:
         path = path[None]
     num_paths, steps = path.shape[:2]
-    if gan.task in ("conditional", "text-to-image"):
-        labels = np.repeat(_labels_per_path(gan, labels, num_paths), steps, axis=0)
+    from kerasgan.tasks import task_of
+
+    # One label, caption or code per path, held along it.
+    labels = task_of(gan).path_conditioning(gan, labels, num_paths)
+    if labels is not None:
+        labels = np.repeat(labels, steps, axis=0)
     # Labels go positionally: text-to-image models call them captions.
     images = gan.generate(None, labels, latents=path.reshape(num_paths * steps, -1),
                           output=output)
     return images.reshape(num_paths, steps, *images.shape[1:])
-
-
-def _labels_per_path(gan, labels, num_paths: int) -> np.ndarray:
-    """One label (class id or name, or caption) per path; `gan.generate` checks them."""
-    if labels is None:
-        if gan.task == "text-to-image":
-            if not gan.captions:
-                gan.prepare_labels(None, num_paths)  # raises: no captions to cycle through
-            return np.asarray([gan.captions[i % len(gan.captions)] for i in range(num_paths)])
-        return np.arange(num_paths, dtype=np.int32) % gan.num_classes
-    if isinstance(labels, str) or np.ndim(labels) == 0:
-        return np.asarray([labels] * num_paths)
-    labels = np.asarray(labels)
-    if labels.shape != (num_paths,):
-        raise ValueError(f"Expected one label or caption, or one per path ({num_paths}). "
-                         f"Received: shape={labels.shape}")
-    return labels
 
 
 def save_interpolation(path, images, *, upscale: int = 2, frame_ms: int = 120) -> Path:

@@ -1,12 +1,15 @@
-"""Discriminator regularisers, scaled per global batch so they are right under `tf.distribute`.
+"""Regularisers attached to an update group, scaled per global batch so they are right
+under `tf.distribute`.
 
-A penalty is called as `penalty(discriminate, real, fake, sample_uniform)`, where
-`discriminate(images)` returns the discriminator's logits (conditioning, if any,
-is already bound) and `sample_uniform(batch_size, shape)` draws replica-aware
-uniform noise (`GAN.sample_uniform`). It always runs in float32, even under mixed precision.
+A penalty is called with keyword arguments: the inputs its group's `loss_terms` gives
+(for the discriminator group: `discriminate`, `real`, `fake`, where `discriminate(images)`
+returns the discriminator's logits with any conditioning already bound) and
+`sample_uniform(batch_size, shape)`, replica-aware uniform noise (`GAN.sample_uniform`).
+It always runs in float32, even under mixed precision.
 
 Example:
 >>> gan.compile(d_penalty=GradientPenalty(weight=10.0))  # doctest: +SKIP
+>>> gan.compile(penalties={"d": "r1"})                   # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -14,9 +17,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-
-def replica_count() -> int:
-    return tf.distribute.get_strategy().num_replicas_in_sync
+from kerasgan.distribute import replica_count
 
 
 def mean_over_global_batch(per_example):
@@ -53,7 +54,7 @@ class GradientPenalty(Penalty):
         self.weight = float(weight)
         self.target = float(target)
 
-    def __call__(self, discriminate, real, fake, sample_uniform):
+    def __call__(self, discriminate, real, fake, sample_uniform, **_):
         real = tf.cast(real, tf.float32)
         fake = tf.cast(fake, tf.float32)
         alpha = sample_uniform(tf.shape(real)[0], [1] * (len(real.shape) - 1))
@@ -72,5 +73,23 @@ class R1Penalty(Penalty):
     def __init__(self, weight: float = 10.0):
         self.weight = float(weight)
 
-    def __call__(self, discriminate, real, fake, sample_uniform):
+    def __call__(self, discriminate, real, sample_uniform=None, **_):
         return 0.5 * self.weight * mean_over_global_batch(_squared_grad_norm(discriminate, real))
+
+
+PENALTIES = {"gradient_penalty": GradientPenalty, "r1": R1Penalty}
+
+
+def get(identifier) -> Penalty:
+    """A penalty from a name in `PENALTIES` (default weight), a config dict, or an instance."""
+    if isinstance(identifier, Penalty):
+        return identifier
+    if isinstance(identifier, str):
+        if identifier not in PENALTIES:
+            from kerasgan.utils import unknown_name_error
+
+            raise unknown_name_error("penalty", identifier, PENALTIES)
+        return PENALTIES[identifier]()
+    if isinstance(identifier, dict):
+        return keras.saving.deserialize_keras_object(identifier)
+    raise TypeError(f"Expected a penalty name or Penalty instance. Received: {identifier!r}")

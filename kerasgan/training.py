@@ -50,7 +50,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from kerasgan.utils import atomic_directory, check_writable, unknown_name_error
+from kerasgan.utils import (atomic_directory, check_writable, hardware_description,  # noqa: F401
+                            unknown_name_error)
 
 logger = logging.getLogger("kerasgan.training")
 
@@ -67,10 +68,13 @@ DEFAULTS = {
 }
 #: keys a section accepts beyond its defaults (they have no default: unset unless given).
 OPTIONAL_KEYS = {"model": {"variant", "num_classes", "image_shape", "d_normalization",
-                           "l1_weight", "kl_weight"},
-                 "data": {"dataset", "image_size", "channels"}}
+                           "l1_weight", "kl_weight", "info_weight", "continuous_weight",
+                           "gradient_penalty", "unrolled_steps", "unrolled_learning_rate"},
+                 "data": {"dataset", "image_size", "channels", "data_dir", "download"}}
 #: keys that only some variants take (each is checked against the variant's arguments).
-VARIANT_KEYS = ("num_classes", "image_shape", "d_normalization", "l1_weight", "kl_weight")
+VARIANT_KEYS = ("num_classes", "image_shape", "d_normalization", "l1_weight", "kl_weight",
+                "info_weight", "continuous_weight", "gradient_penalty", "unrolled_steps",
+                "unrolled_learning_rate")
 KNOWN_SECTIONS = set(DEFAULTS) | {"name", "description"}
 PRECISION_SETTINGS = ("auto", "off", "float32", "mixed_float16", "mixed_bfloat16")
 PENALTY_KINDS = ("gradient_penalty", "r1", "none")
@@ -78,8 +82,6 @@ PENALTY_KINDS = ("gradient_penalty", "r1", "none")
 DATASET_SPLITS = {"fashion-mnist": ("train", "test"), "mnist": ("train", "test", "all"),
                   "fashion-mnist-edges": ("train", "test"), "glyphs": ("train", "test", "all")}
 #: model task -> the kind of dataset it trains on.
-TASK_DATA_KINDS = {"unconditional": "images", "conditional": "images",
-                   "image-to-image": "paired", "text-to-image": "captioned"}
 
 _TYPE_NAMES = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
                list: "a list", dict: "a table"}
@@ -163,11 +165,13 @@ def config_rules() -> dict[str, dict[str, Rule]]:
                   "d_steps": integer(1), "ema_decay": number(minimum=0, below=1),
                   "num_classes": integer(2), "image_shape": list_of(integer(1), length=3),
                   "d_normalization": text(), "l1_weight": number(minimum=0),
-                  "kl_weight": number(minimum=0)},
+                  "kl_weight": number(minimum=0), "info_weight": number(minimum=0),
+                  "continuous_weight": number(minimum=0), "gradient_penalty": number(minimum=0),
+                  "unrolled_steps": integer(1), "unrolled_learning_rate": number(above=0)},
         "data": {"dataset": text(), "split": text(), "batch_size": integer(1),
                  "labels": boolean(),
                  "image_size": either(integer(1), list_of(integer(1), length=2)),
-                 "channels": one_of((1, 3))},
+                 "channels": one_of((1, 3)), "data_dir": text(), "download": boolean()},
         "loss": {"d": text(), "g": text(), "label_smoothing": number(minimum=0, below=1)},
         "optimizer": {"d_learning_rate": number(above=0), "g_learning_rate": number(above=0),
                       "beta_1": number(minimum=0, below=1),
@@ -213,6 +217,10 @@ def dataset_kind(name: str) -> str:
     """"images", "paired" or "captioned" for a dataset name; "folder" for a folder of
     images. Raises an error with the closest names for anything else."""
     from kerasgan import data
+    from kerasgan.data.tfds import parse_tfds_spec
+
+    if parse_tfds_spec(name) is not None:
+        return "tfds"
 
     if name in data.PAIRED_DATASETS:
         return "paired"
@@ -287,21 +295,28 @@ def check_config(config: dict, source: str = "the config") -> dict:
         for section, key in (("data", "split"), ("eval", "reference_split")):
             _check_name(f"{dataset} split", config[section][key], DATASET_SPLITS[dataset],
                         f"[{section}] {key} of {source}")
-    if kind != "folder":
+    if kind != "tfds":
+        for key in ("data_dir", "download"):
+            if key in data:
+                raise ValueError(f"[data] {key} in {source} applies to TFDS datasets "
+                                 f"('tfds:NAME'). Received: {key}={data[key]!r}")
+    if kind not in ("folder", "tfds"):
         for key in ("image_size", "channels"):
             if key in data:
                 raise ValueError(f"[data] {key} in {source} applies to folders of images; "
                                  f"'{dataset}' has a fixed size. Received: {key}={data[key]!r}")
-    wanted = TASK_DATA_KINDS.get(cls.task)
-    if wanted is not None and kind.replace("folder", "images") != wanted:
+    from kerasgan.tasks import task_of
+
+    wanted = task_of(cls).data_kind
+    if wanted is not None and {"folder": "images", "tfds": "images"}.get(kind, kind) != wanted:
         kinds = {"images": "images (fashion-mnist, mnist or a folder of images)",
                  "paired": f"(source, target) pairs ({', '.join(datasets.PAIRED_DATASETS)})",
                  "captioned": f"captioned images ({', '.join(datasets.CAPTIONED_DATASETS)})",
-                 "folder": "images (a folder)"}
-        raise ValueError(f"{variant} models ({cls.task}) train on {kinds[wanted]}, but [data] "
+                 "folder": "images (a folder)", "tfds": "images (a TFDS dataset)"}
+        raise ValueError(f"{variant} models ({task_of(cls).name}) train on {kinds[wanted]}, but [data] "
                          f"dataset in {source} holds {kinds[kind]}. Received: "
                          f"dataset='{dataset}'")
-    if cls.task == "conditional":
+    if task_of(cls).trains_on_labels:
         if not data["labels"]:
             raise ValueError(f"{variant} is a conditional model: it trains on class labels. "
                              f"Set labels = true in [data] of {source}. Received: labels=false")
@@ -328,6 +343,9 @@ def load_config(path) -> dict:
         user = tomllib.loads(raw.decode())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ValueError(f"{path} is not valid TOML: {e}") from e
+    if isinstance(user.get("data"), str):
+        # `data = "tfds:cifar10"` is short for `[data] dataset = "tfds:cifar10"`.
+        user["data"] = {"dataset": user["data"]}
     for section in user:
         if section not in KNOWN_SECTIONS:
             raise unknown_name_error(f"section in {path}:", section, KNOWN_SECTIONS)
@@ -364,6 +382,14 @@ def build_dataset(data_cfg: dict, *, global_batch_size: int, seed: int, split=No
         images, captions = data.load_captions(name, split or data_cfg["split"])
         return data.from_captions(images, captions, batch_size=global_batch_size,
                                   shuffle=shuffle, seed=seed)
+    from kerasgan.data.tfds import from_tfds, parse_tfds_spec
+
+    tfds_name = parse_tfds_spec(name)
+    if tfds_name is not None:
+        return from_tfds(tfds_name, split or data_cfg["split"], data_dir=data_cfg.get("data_dir"),
+                         labels=data_cfg["labels"], image_size=data_cfg.get("image_size"),
+                         channels=data_cfg.get("channels"), batch_size=global_batch_size,
+                         shuffle=shuffle, seed=seed, download=data_cfg.get("download", False))
     if name in loaders:
         return loaders[name](split or data_cfg["split"], batch_size=global_batch_size,
                              labels=data_cfg["labels"], shuffle=shuffle, seed=seed)
@@ -384,8 +410,8 @@ def build_gan(config: dict):
               "ema_decay": m["ema_decay"], "seed": config["train"]["seed"]}
     if "image_shape" in m:
         kwargs["image_shape"] = tuple(m["image_shape"])
-    for key in ("num_classes", "d_normalization", "l1_weight", "kl_weight"):
-        if key in m:
+    for key in VARIANT_KEYS:
+        if key in m and key != "image_shape":
             kwargs[key] = m[key]
     if config["data"]["dataset"] in data.CAPTIONED_DATASETS:
         # Text-to-image: the vocabulary and example captions come from the dataset.
@@ -395,13 +421,12 @@ def build_gan(config: dict):
     d_loss = losses.get(loss_cfg["d"])
     if loss_cfg["label_smoothing"]:
         d_loss = type(d_loss)(label_smoothing=loss_cfg["label_smoothing"])
-    penalty = None
-    if pen["kind"] == "gradient_penalty":
-        penalty = penalties.GradientPenalty(pen["weight"])
-    elif pen["kind"] == "r1":
-        penalty = penalties.R1Penalty(pen["weight"])
-    elif pen["kind"] not in (None, "none"):
-        raise ValueError(f"Unknown penalty kind {pen['kind']!r}: use 'gradient_penalty' or 'r1'.")
+    # No [penalty] kind: the variant's default (WGAN-GP's gradient penalty); "none": none.
+    penalty = "auto"
+    if pen["kind"] == "none":
+        penalty = None
+    elif pen["kind"] is not None:
+        penalty = type(penalties.get(pen["kind"]))(pen["weight"])
     gan.compile(
         d_optimizer=keras.optimizers.Adam(o["d_learning_rate"], beta_1=o["beta_1"], beta_2=o["beta_2"]),
         g_optimizer=keras.optimizers.Adam(o["g_learning_rate"], beta_1=o["beta_1"], beta_2=o["beta_2"]),
@@ -413,12 +438,9 @@ def build_gan(config: dict):
 def check_data_fits_model(dataset, gan) -> None:
     """The batches' image shapes must be the model's, or the first step fails inside
     TensorFlow; says which setting to change instead."""
-    spec = dataset.element_spec
-    specs = spec if isinstance(spec, tuple) else (spec,)
-    pairs = [(specs[-1 if gan.task == "image-to-image" else 0], getattr(gan, "image_shape", None),
-              "images")]
-    if gan.task == "image-to-image":
-        pairs.append((specs[0], getattr(gan, "source_shape", None), "source images"))
+    from kerasgan.tasks import task_of
+
+    pairs = task_of(gan).batch_image_specs(gan, dataset.element_spec)
     for tensor_spec, model_shape, what in pairs:
         if model_shape is None or not hasattr(tensor_spec, "shape"):
             continue
@@ -589,22 +611,6 @@ def estimated_run_bytes(gan, keep: int = 2) -> int:
                                    *gan.g_optimizer.variables]}
     state = sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in variables.values())
     return state * (keep + 2)
-
-
-def hardware_description() -> str:
-    gpus = tf.config.list_physical_devices("GPU")
-    if gpus:
-        names = [tf.config.experimental.get_device_details(g).get("device_name", "GPU") for g in gpus]
-        return f"{len(gpus)}x {names[0]}"
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"CPU ({os.cpu_count()} cores, {model}), no GPU"
 
 
 def train_command(config_path, out_dir, *, strategy="auto", epochs=None, steps_per_epoch=None,
@@ -778,13 +784,10 @@ def _run(config, out_dir: Path, *, latest, strategy, evaluate, verbose, overwrit
     # an uninterrupted run would see next, mid-chunk included.
     stream = dataset.repeat().skip(start_step)
     initial_epoch = start_step // chunk
-    sample_inputs = None
-    if gan.task == "image-to-image":
-        # Grids and golden outputs from held-out sources, not noise.
-        from kerasgan.data import load_pairs
+    from kerasgan.tasks import task_of
 
-        held_out, _ = load_pairs(config["data"]["dataset"], config["eval"]["reference_split"])
-        sample_inputs = {"images": held_out[:64]}
+    sample_inputs = task_of(gan).training_sample_inputs(gan, config["data"]["dataset"],
+                                                        config["eval"]["reference_split"])
     start = time.time()
     checkpoints = ResumableCheckpoint(backup_dir, chunk, started=start, previous_wall=previous_wall,
                                       initial_epoch=initial_epoch, total_steps=total_steps,

@@ -14,10 +14,32 @@ from pathlib import Path
 import numpy as np
 
 
+# The one place for the pixel scale: uint8 [0, 255] <-> float [-1, 1] (the generators'
+# tanh range), for NumPy arrays and, in graphs, TensorFlow tensors.
 def to_uint8(images) -> np.ndarray:
     """Maps images in [-1, 1] (the generators' tanh range) to uint8 [0, 255]."""
     images = np.asarray(images, dtype=np.float32)
     return np.clip(np.rint((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
+def from_uint8(images) -> np.ndarray:
+    """uint8 [0, 255] -> float32 [-1, 1], the inverse of `to_uint8`."""
+    return np.asarray(images).astype(np.float32) / 127.5 - 1.0
+
+
+def tensor_to_uint8(images):
+    """`to_uint8` in a TensorFlow graph (round half to even, like `np.rint`)."""
+    import tensorflow as tf
+
+    return tf.cast(tf.clip_by_value(tf.round((tf.cast(images, tf.float32) + 1.0) * 127.5),
+                                    0, 255), tf.uint8)
+
+
+def tensor_from_uint8(images):
+    """`from_uint8` in a TensorFlow graph."""
+    import tensorflow as tf
+
+    return tf.cast(images, tf.float32) / 127.5 - 1.0
 
 
 def image_grid(images, rows: int | None = None, cols: int | None = None, padding: int = 2,
@@ -350,3 +372,24 @@ def check_writable(path, *, min_free_bytes: int = 0, what: str = "output folder"
         error.errno = errno.ENOSPC
         raise error
     return path
+
+
+def hardware_description() -> str:
+    """The GPUs, or the CPU model and core count, for model cards."""
+    import platform
+
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        names = [tf.config.experimental.get_device_details(g).get("device_name", "GPU") for g in gpus]
+        return f"{len(gpus)}x {names[0]}"
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"CPU ({os.cpu_count()} cores, {model}), no GPU"

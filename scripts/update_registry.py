@@ -13,7 +13,7 @@ from pathlib import Path
 
 from kerasgan.utils import sha256_file
 from kerasgan.zoo import content_revision
-from kerasgan.zoo.preset import VERIFIED_FILES
+from kerasgan.zoo.preset import is_verified
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,7 +35,7 @@ def main():
                      "test_accuracy": round(meta["test_accuracy"], 4)}
             target = classifiers
         else:
-            files = {f: sha256_file(folder / f) for f in VERIFIED_FILES if (folder / f).is_file()}
+            files = {p.name: sha256_file(p) for p in sorted(folder.iterdir()) if is_verified(p.name)}
             metrics = {k: v for k, v in meta.get("metrics", {}).items() if k != "protocol"}
             entry = {"task": meta["task"], "variant": meta.get("variant"),
                      "dataset": meta["data"]["dataset"],

@@ -12,8 +12,10 @@ SCRIPTS = Path(__file__).parent / "scripts"
 
 
 # DCGAN (batch norm), WGAN-GP (layer-norm critic, gradient penalty), Pix2Pix (adversarial
-# + L1) and StackGAN (matching-aware D with mismatched captions, KL term).
-@pytest.mark.parametrize("case", ["none", "gp", "pix2pix", "stackgan"])
+# + L1), StackGAN (matching-aware D with mismatched captions, KL term), SNGAN (spectral
+# norm's power iteration), InfoGAN (Q head in the `g` group) and BiGAN (three networks).
+@pytest.mark.parametrize("case", ["none", "gp", "pix2pix", "stackgan", "sngan", "infogan",
+                                  "bigan"])
 def test_mirrored_two_cpus_matches_one_device(case):
     result = subprocess.run([sys.executable, str(SCRIPTS / "mirrored_equivalence.py"), case],
                             capture_output=True, text=True, timeout=300,

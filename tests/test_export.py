@@ -10,7 +10,7 @@ import pytest
 
 import kerasgan
 from gan_test_case import tiny_gan
-from kerasgan.export import GeneratorModule, rest_request
+from kerasgan.export import rest_request, serving_module
 from kerasgan.zoo.preset import golden_inputs
 
 SCRIPTS = Path(__file__).parent / "scripts"
@@ -26,11 +26,11 @@ def _matches(a, b, levels=1, fraction=0.999):
 # Dynamic-range int8 LiteRT: within this many levels on >= 99% of pixels (stated in
 # docs/serving.md). The trained StackGAN's deeper stage-II path amplifies the weight
 # rounding: 98.5% of its pixels are within 8 levels, 99.6% within 16 (mean 0.5).
-INT8_LEVELS = {"text-to-image": 16}
+INT8_LEVELS = {"StackGAN": 16}
 
 
 def _int8_levels(gan):
-    return INT8_LEVELS.get(gan.task, 8)
+    return INT8_LEVELS.get(type(gan).__name__, 8)
 
 
 def _exports(gan, root):
@@ -40,21 +40,29 @@ def _exports(gan, root):
     return paths
 
 
-@pytest.fixture(scope="module", params=["dcgan", "cgan", "pix2pix", "stackgan"])
+# Inputs that exercise more than `example_inputs` does: real edge maps, chosen labels,
+# captions whose case and punctuation the tokenizer normalises.
+SERVING_INPUTS = {
+    "pix2pix": lambda gan, digits: {"images": kerasgan.data.edge_maps(digits[:5])},
+    "cgan": lambda gan, digits: dict(gan.example_inputs(5, seed=11),
+                                     labels=np.array([0, 3, 9, 2, 5], np.int32)),
+    "stackgan": lambda gan, digits: dict(gan.example_inputs(5, seed=11), captions=np.array(
+        ["digit one", "Digit Nine!", "digit zero", "digit (two)", "DIGIT FIVE"])),
+}
+
+
+@pytest.fixture(scope="module",
+                params=["dcgan", "cgan", "pix2pix", "stackgan", "infogan", "bigan"])
 def exported(request, tmp_path_factory, mnist_small):
     gan = tiny_gan(request.param)
     root = tmp_path_factory.mktemp(f"export-{request.param}")
     paths = _exports(gan, root)
-    if gan.task == "image-to-image":
-        inputs = {"images": kerasgan.data.edge_maps(mnist_small[0][:5])}
-    else:
-        inputs = gan.example_inputs(5, seed=11)
-    if gan.task == "conditional":
-        inputs["labels"] = np.array([0, 3, 9, 2, 5], np.int32)
-    if gan.task == "text-to-image":  # case and punctuation are normalised by the tokenizer
-        inputs["captions"] = np.array(["digit one", "Digit Nine!", "digit zero", "digit (two)",
-                                       "DIGIT FIVE"])
-    np.savez(root / "inputs.npz", **inputs)
+    make_inputs = SERVING_INPUTS.get(request.param,
+                                     lambda gan, digits: gan.example_inputs(5, seed=11))
+    inputs = make_inputs(gan, mnist_small[0])
+    # Encoding models: real digits for `encode`, beside the generator's inputs.
+    encode_images = {"encode_images": mnist_small[0][:5]} if hasattr(gan, "encode") else {}
+    np.savez(root / "inputs.npz", **inputs, **encode_images)
     expected = gan.generate_from(inputs)
     return gan, paths, inputs, expected, root
 
@@ -73,20 +81,28 @@ def test_runtimes_without_kerasgan_match_generate(exported):
     for runtime in ("saved_model", "tflite", "onnx"):
         assert _matches(got[runtime], expected), runtime
     assert _matches(got["tflite_int8"], expected, levels=_int8_levels(gan), fraction=0.99)
-    if gan.task == "image-to-image":
+    if "translate" in got:
         assert _matches(got["translate"], expected)
         assert "images must have shape [N, 28, 28, 1] (uint8)" in str(got["bad_size_error"])
         return
     assert got["sample"].shape == (3, *gan.image_shape) and got["sample"].dtype == np.uint8
     assert got["sample_truncated"].shape == got["sample"].shape
     assert not np.array_equal(got["sample_truncated"], got["sample"])
-    if gan.task == "conditional":
+    if "labels" in inputs:
         assert "labels must be < num_classes (10)" in str(got["bad_label_error"])
-    if gan.task == "text-to-image":
+    if "category" in inputs:
+        assert "category must be < num_categories (10)" in str(got["bad_category_error"])
+        assert "continuous codes must be within [-2, 2]" in str(got["bad_continuous_error"])
+    if "captions" in inputs:
         np.testing.assert_array_equal(got["token_ids"], gan.tokenize(inputs["captions"]))
         assert "captions contain a word outside the vocabulary of the model" in str(
             got["unknown_word_error"])
         assert "captions must have one entry per image" in str(got["caption_count_error"])
+    if hasattr(gan, "encode"):
+        encoded = gan.encode(np.load(root / "inputs.npz")["encode_images"])
+        for runtime in ("encode_saved_model", "encode_tflite", "encode_onnx"):
+            np.testing.assert_allclose(got[runtime], encoded, atol=1e-4, err_msg=runtime)
+        assert "images must have shape [N, 28, 28, 1] (uint8)" in str(got["bad_encode_error"])
 
 
 def test_saved_model_cli_run(exported):
@@ -137,11 +153,11 @@ def test_docs_rest_bodies_match_signatures():
     from kerasgan.glyphs import CAPTIONS
 
     writer = tiny_gan("stackgan", captions=list(CAPTIONS))
-    modules = {"serving_default": GeneratorModule(tiny_gan("cgan", latent_dim=100)),
-               "translate": GeneratorModule(translator), "sample": GeneratorModule(writer)}
+    modules = {"serving_default": serving_module(tiny_gan("cgan", latent_dim=100)),
+               "translate": serving_module(translator), "sample": serving_module(writer)}
     assert {body["signature_name"] for body in bodies} == set(modules)
     for body in bodies:
-        signature = getattr(modules[body["signature_name"]], body["signature_name"])
+        signature = modules[body["signature_name"]].endpoints[body["signature_name"]]
         specs = {spec.name: spec for spec in signature.input_signature}
         assert set(body["inputs"]) == set(specs), body["signature_name"]
         for name, value in body["inputs"].items():

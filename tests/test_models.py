@@ -3,14 +3,20 @@ import numpy as np
 import pytest
 
 import kerasgan
-from gan_test_case import (TINY_INIT_KWARGS, dataset_for, run_determinism_test, run_fit_test,
+from gan_test_case import (VARIANT_SPECS, dataset_for, run_determinism_test, run_fit_test,
                            run_isolation_test, run_serialization_test, tiny_gan)
 
-VARIANTS = sorted(kerasgan.models.VARIANTS)
+VARIANTS = kerasgan.models.variant_names()
 
 
-def test_every_variant_has_tiny_test_kwargs():
-    assert set(TINY_INIT_KWARGS) == set(kerasgan.models.VARIANTS)
+def test_every_variant_has_a_test_spec():
+    assert set(VARIANT_SPECS) == set(kerasgan.models.variant_names())
+
+
+def test_vanilla_is_also_registered_under_its_old_name():
+    assert kerasgan.models.VARIANTS["gan"] is kerasgan.models.VARIANTS["vanilla"] \
+        is kerasgan.VanillaGAN
+    assert "gan" not in VARIANTS
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

@@ -89,6 +89,16 @@ def test_preset_keeps_real_sample_inputs(mnist_small, tmp_path):
     assert grid.shape[1] > grid.shape[0]  # 8 columns of (source, translation): 2 rows
 
 
+def test_pix2pix_takes_d_steps_and_a_penalty(mnist_small):
+    from gan_test_case import run_fit_test
+
+    gan = tiny_gan("pix2pix", d_steps=2)
+    gan.compile(d_penalty="r1")
+    history = run_fit_test(gan, dataset_for(gan, *mnist_small), steps=2)
+    assert int(gan.d_optimizer.iterations.numpy()) == 4
+    assert history.history["d_penalty"][-1] > 0
+
+
 def test_translate_refuses_floats_outside_minus_one_to_one(mnist_small):
     gan = tiny_gan("pix2pix")
     edges = edge_maps(mnist_small[0][:3])

@@ -10,10 +10,10 @@ from kerasgan.models.stackgan import caption_words
 
 
 def test_tokenizer_follows_the_rule_written_for_litert_and_onnx_clients():
-    from kerasgan.export import _tokenizer_spec
+    from kerasgan.tasks.text_to_image import tokenizer_spec
 
     gan = tiny_gan("stackgan")
-    spec = json.loads(_tokenizer_spec(gan))
+    spec = json.loads(tokenizer_spec(gan))
     index = {w: i for i, w in enumerate(spec["vocabulary"])}
     captions = ["Digit SEVEN!", "  digit   (one) ", "digit-two", "digit nine, digit zero digit one "
                 "digit two digit three digit four", "digit seven's"]
@@ -118,6 +118,16 @@ def test_finetune_cli_refuses_text_models_with_the_way_to_do_it(tmp_path):
     preset = save_to_preset(tiny_gan("stackgan"), tmp_path / "tiny-stackgan")
     with pytest.raises(NotImplementedError, match=r"needs \(image, caption\) pairs.*from_captions"):
         kerasgan.finetune.finetune(str(preset), tmp_path, tmp_path / "out")
+
+
+def test_stackgan_refuses_a_penalty_and_takes_d_steps(mnist_small):
+    from gan_test_case import run_fit_test
+
+    gan = tiny_gan("stackgan", d_steps=2)
+    with pytest.raises(ValueError, match="StackGAN takes penalties on the groups none"):
+        gan.compile(d_penalty="gradient_penalty")
+    run_fit_test(gan, dataset_for(gan, *mnist_small), steps=1)
+    assert int(gan.d_optimizer.iterations.numpy()) == 2
 
 
 @pytest.mark.parametrize("caption", ["", "   ", "!!!"])

@@ -1,4 +1,4 @@
-"""`kerasgan.tfds_source`: TensorFlow Datasets pipelines, tested offline on real TFDS code.
+"""`kerasgan.data.tfds`: TensorFlow Datasets pipelines, tested offline on real TFDS code.
 
 TFDS's own `fashion_mnist` builder is built once per session from Debian's
 `dataset-fashion-mnist` files, with their original gzip headers restored so that
@@ -10,6 +10,7 @@ Nothing here downloads: every file TFDS asks for is already on disk.
 
 import gzip
 import hashlib
+import json
 import time
 from pathlib import Path
 
@@ -18,10 +19,10 @@ import pytest
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from kerasgan import tfds_source
+from kerasgan.data import tfds as tfds_source
 from kerasgan.data import (FASHION_MNIST_CLASSES, DatasetNotFoundError, image_folder,
                            load_fashion_mnist)
-from kerasgan.tfds_source import (DEBIAN_FASHION_MNIST, from_tfds, load_tfds, parse_tfds_spec,
+from kerasgan.data.tfds import (DEBIAN_FASHION_MNIST, from_tfds, load_tfds, parse_tfds_spec,
                                   prepare_fashion_mnist_from_debian,
                                   restore_fashion_mnist_downloads, tfds_info)
 from kerasgan.utils import to_uint8
@@ -283,3 +284,33 @@ def test_bad_splits_sizes_and_channels_are_clear(fashion_mnist_dir):
         from_tfds("fashion_mnist", data_dir=fashion_mnist_dir, channels=2)
     with pytest.raises(ValueError, match=r"image_size must be a positive.*Received: image_size="):
         from_tfds("fashion_mnist", data_dir=fashion_mnist_dir, image_size=(0, 28))
+
+
+@pytest.mark.large
+def test_kerasgan_train_runs_a_tfds_config(fashion_mnist_dir, tmp_path):
+    """`data = "tfds:fashion_mnist"` in a config: TFDS's builder, prepared offline above."""
+    from kerasgan import cli
+
+    config = tmp_path / "tfds.toml"
+    config.write_text(f'''
+name = "tfds-dcgan"
+[model]
+variant = "dcgan"
+size = "small"
+latent_dim = 16
+[data]
+dataset = "tfds:fashion_mnist"
+data_dir = "{fashion_mnist_dir}"
+[train]
+epochs = 1
+steps_per_epoch = 3
+''')
+    assert cli.main(["train", str(config), "--out", str(tmp_path / "run"), "--no-eval"]) == 0
+    meta = json.loads((tmp_path / "run" / "preset" / "metadata.json").read_text())
+    assert meta["training"]["steps"] == 3 and meta["data"]["dataset"] == "tfds:fashion_mnist"
+    # The one-line form: `data = "tfds:NAME"`.
+    short = tmp_path / "short.toml"
+    short.write_text('name = "s"\ndata = "tfds:cifar10"\n[model]\nvariant = "dcgan"\n')
+    from kerasgan.training import load_config
+
+    assert load_config(short)["data"]["dataset"] == "tfds:cifar10"

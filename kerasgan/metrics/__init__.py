@@ -223,15 +223,18 @@ def compare_image_sets(real_images, fake_images, extractor: FeatureExtractor,
 def _generate_in_batches(gan, num_samples, seed, batch_size, progress, labels_all=None):
     """`num_samples` images from seeded latents, for `labels_all` (class ids, or captions
     for text-to-image models; conditional models cycle through their classes by default)."""
-    if labels_all is None and gan.task == "conditional":
-        labels_all = gan.prepare_labels(None, num_samples)
+    from kerasgan.tasks import task_of
+
+    if labels_all is None:
+        labels_all = task_of(gan).evaluation_labels(gan, num_samples)
     images = []
     for start in tqdm(range(0, num_samples, batch_size), desc="generating", disable=not progress,
                       leave=False):
         count = min(batch_size, num_samples - start)
-        latents = gan.make_latents(count, seed=None if seed is None else seed + start)
         labels = None if labels_all is None else labels_all[start:start + count]
-        images.append(gan.generate(latents, labels))
+        # The latents (and any codes a variant draws) come from the seed of each batch.
+        images.append(gan.generate(count, labels, seed=None if seed is None else seed + start,
+                                   batch_size=batch_size))
     return np.concatenate(images), labels_all
 
 
@@ -271,11 +274,14 @@ def evaluate(gan, reference, *, num_samples: int = 10000, metrics=METRICS, extra
                                    progress=progress)
     if isinstance(extractor, str):
         extractor = get_extractor(extractor, gan.image_shape)
-    if gan.task == "image-to-image":
+    from kerasgan.tasks import task_of
+
+    protocol = task_of(gan).evaluation
+    if protocol == "translation":
         return _evaluate_translation(gan, reference, num_samples=num_samples, metrics=metrics,
                                      extractor=extractor, reference_split=reference_split,
                                      batch_size=batch_size, progress=progress)
-    if gan.task == "text-to-image":
+    if protocol == "captions":
         return _evaluate_text_to_image(gan, reference, num_samples=num_samples, metrics=metrics,
                                        extractor=extractor, reference_split=reference_split,
                                        seed=seed, batch_size=batch_size, progress=progress)
@@ -296,7 +302,77 @@ def evaluate(gan, reference, *, num_samples: int = 10000, metrics=METRICS, extra
                                  progress=progress)
     results["protocol"].update({"reference": f"{dataset_name or 'array'}:{reference_split}"
                                 if dataset_name else "array", "seed": seed})
-    return results
+    for name in task_of(gan).extra_metrics:
+        extra, protocol = EXTRA_METRICS[name](gan, extractor, dataset_name, reference_split,
+                                              seed=seed, batch_size=batch_size)
+        results.update(extra)
+        results["protocol"][name] = protocol
+    return _finite_or_null(results)
+
+
+def code_disentanglement(gan, extractor, dataset, split, *, seed=0, batch_size=500):
+    """InfoGAN: the categorical code's accuracy as the classifier's class under the best
+    one-to-one assignment (Hungarian), and each continuous code's correlation with
+    simple image statistics (`kerasgan.metrics.disentanglement`)."""
+    from kerasgan.metrics import disentanglement
+
+    eid = extractor.extractor_id
+    categorical = disentanglement.categorical_code_accuracy(gan, extractor, per_category=1000,
+                                                            seed=seed, batch_size=batch_size)
+    results = {f"code_accuracy[{eid}]": categorical["accuracy"]}
+    effects = disentanglement.continuous_code_effects(gan, per_value=200, seed=seed,
+                                                      batch_size=batch_size)
+    for code, effect in effects.items():
+        for statistic, value in effect["correlations"].items():
+            results[f"{code}_{statistic}_correlation"] = value
+    protocol = {"code_accuracy": f"{categorical['num_images']} images, 1,000 per category; "
+                                 f"assignment category -> class {categorical['assignment']}",
+                "correlations": "Pearson, code value vs image statistic, 9 values in [-1, 1] "
+                                "x 200 fixed (noise, category, other codes)"}
+    return results, protocol
+
+
+def encoder_quality(gan, extractor, dataset, split, *, seed=0, batch_size=500):
+    """BiGAN: a linear probe (logistic regression) on the encoder's latents, trained on
+    10,000 images of the train split and scored on `split`, beside the same probe on a
+    randomly initialised encoder of the same architecture; and how often the classifier
+    gives a reconstruction G(E(x)) the class of x."""
+    import keras
+
+    from kerasgan.data import load_dataset
+    from kerasgan.metrics import representation
+
+    train_images, train_labels = load_dataset(dataset, "train")
+    test_images, test_labels = load_dataset(dataset, split)
+    rng = np.random.default_rng(seed)
+    pick = rng.permutation(len(train_images))[:10000]
+    train_images, train_labels = train_images[pick], train_labels[pick]
+    probe = representation.linear_probe_accuracy(gan.encode, train_images, train_labels,
+                                                 test_images, test_labels)
+    keras.utils.set_random_seed(seed)
+    random_encoder = keras.models.clone_model(gan.encoder)  # fresh initial weights
+
+    def encode_randomly(images):
+        x = gan.check_images(images)
+        return np.concatenate([random_encoder(x[i:i + batch_size], training=False).numpy()
+                               for i in range(0, len(x), batch_size)])
+
+    baseline = representation.linear_probe_accuracy(encode_randomly, train_images, train_labels,
+                                                    test_images, test_labels)
+    agreement = representation.reconstruction_class_agreement(gan, test_images, extractor,
+                                                              batch_size=batch_size)
+    eid = extractor.extractor_id
+    return ({"probe_accuracy": probe, "probe_accuracy_random_encoder": baseline,
+             f"reconstruction_class_agreement[{eid}]": agreement},
+            {"probe": f"logistic regression on the {gan.latent_dim}-d latents (standardised), "
+                      f"10,000 {dataset}:train images, scored on all {len(test_images)} of "
+                      f"{dataset}:{split}",
+             "reconstruction": f"the {len(test_images)} images of {dataset}:{split}"})
+
+
+#: Extra measurements a task asks for by name (`Task.extra_metrics`).
+EXTRA_METRICS = {"code_disentanglement": code_disentanglement,
+                 "encoder_quality": encoder_quality}
 
 
 def reference_folder(reference) -> Path | None:
@@ -330,13 +406,16 @@ def _evaluate_on_folder(gan, folder: Path, *, num_samples, metrics, extractor, s
     up to `num_samples`), read at the model's size and channels."""
     from kerasgan.data import load_image_folder
 
-    if gan.task == "image-to-image":
+    from kerasgan.tasks import task_of
+
+    task = task_of(gan)
+    if task.evaluation == "translation":
         raise ValueError(
             "An image-to-image model is scored on (source, target) pairs; a folder of images "
             "holds no sources to translate. Evaluate it on a paired dataset (e.g. "
             f"'fashion-mnist-edges') or with gan.translate in Python. Received: data='{folder}'")
     prompts = None
-    if gan.task == "text-to-image":
+    if task.evaluation == "captions":
         if not gan.captions:
             raise ValueError("This text-to-image model stores no captions to draw images for; "
                              f"evaluate it on its captioned dataset. Received: data='{folder}'")
@@ -349,7 +428,7 @@ def _evaluate_on_folder(gan, folder: Path, *, num_samples, metrics, extractor, s
     real = real[:num_samples]
     fake, labels = _generate_in_batches(gan, num_samples, seed, batch_size, progress, prompts)
     results = compare_image_sets(real, fake, extractor, metrics,
-                                 fake_labels=labels if gan.task == "conditional" else None,
+                                 fake_labels=labels if task.scores_class_agreement() else None,
                                  progress=progress)
     results["protocol"].update({
         "reference": f"folder:{folder}", "seed": seed,

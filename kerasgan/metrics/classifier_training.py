@@ -39,13 +39,13 @@ def load_classifier_config(path) -> dict:
 def train_classifier(config_path, out_dir, *, overwrite: bool = False, verbose="auto") -> dict:
     from kerasgan.data import load_dataset
     from kerasgan.metrics.features import build_feature_classifier
-    from kerasgan.training import hardware_description
+    from kerasgan.utils import hardware_description
 
     config = load_classifier_config(config_path)
     keras.utils.set_random_seed(config["seed"])
     x_train, y_train = load_dataset(config["dataset"], "train")
     x_test, y_test = load_dataset(config["dataset"], "test")
-    scale = lambda x: x.astype(np.float32) / 127.5 - 1.0  # noqa: E731
+    from kerasgan.utils import from_uint8 as scale
     model = build_feature_classifier(x_train.shape[1:], int(y_train.max()) + 1,
                                      config["feature_dim"])
     shift = config["augment_translation"]

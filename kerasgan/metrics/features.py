@@ -18,6 +18,8 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from kerasgan.utils import from_uint8
+
 FEATURES_LAYER = "features"
 LOGITS_LAYER = "logits"
 
@@ -52,7 +54,7 @@ def _as_model_input(images) -> np.ndarray:
     if images.ndim == 3:
         images = images[..., None]
     if images.dtype == np.uint8:
-        return images.astype(np.float32) / 127.5 - 1.0
+        return from_uint8(images)
     return images.astype(np.float32)
 
 

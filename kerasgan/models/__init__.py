@@ -1,20 +1,22 @@
-"""GAN variants. One file per variant; each registers itself in `VARIANTS`."""
+"""GAN variants. One file per variant; each registers itself in `VARIANTS` with
+`@register_variant`."""
 
+from kerasgan.models._registry import ALIASES, VARIANTS, register_variant
+from kerasgan.models.bigan import BiGAN
 from kerasgan.models.conditional_gan import ConditionalGAN
 from kerasgan.models.dcgan import DCGAN
-from kerasgan.models.gan import GAN
+from kerasgan.models.gan import GAN, GroupLosses, UpdateGroup
+from kerasgan.models.infogan import InfoGAN
 from kerasgan.models.pix2pix import Pix2Pix
+from kerasgan.models.sngan import SNGAN
 from kerasgan.models.stackgan import StackGAN
 from kerasgan.models.vanilla_gan import VanillaGAN
+from kerasgan.models.wgan_gp import WGANGP
 
-#: variant name (as used in training configs) -> class.
-VARIANTS = {
-    "gan": VanillaGAN,
-    "dcgan": DCGAN,
-    "cgan": ConditionalGAN,
-    "pix2pix": Pix2Pix,
-    "stackgan": StackGAN,
-}
+
+def variant_names(aliases: bool = False) -> list[str]:
+    """Registered variant names (without the aliases, unless asked)."""
+    return sorted(n for n in VARIANTS if aliases or n not in ALIASES)
 
 
 def check_size(sizes: dict, size: str) -> dict:
@@ -38,4 +40,6 @@ def create(variant: str, size: str = "small", **kwargs) -> GAN:
     return VARIANTS[variant].from_size(size, **kwargs)
 
 
-__all__ = ["GAN", "VanillaGAN", "DCGAN", "ConditionalGAN", "Pix2Pix", "StackGAN", "VARIANTS", "create"]
+__all__ = ["GAN", "VanillaGAN", "DCGAN", "ConditionalGAN", "Pix2Pix", "StackGAN", "InfoGAN",
+           "WGANGP", "SNGAN", "BiGAN", "VARIANTS",
+           "UpdateGroup", "GroupLosses", "create", "register_variant", "variant_names"]

@@ -9,6 +9,7 @@ from keras import layers
 
 from kerasgan.data import FASHION_MNIST_CLASSES, MNIST_CLASSES
 from kerasgan.models.dcgan import dcgan_discriminator_body, dcgan_generator_body
+from kerasgan.models._registry import register_variant
 from kerasgan.models.gan import GAN, _short_repr
 
 SIZES = {
@@ -72,7 +73,7 @@ def build_conditional_discriminator(num_classes=10, image_shape=(28, 28, 1), arc
     return keras.Model([images, labels], logits, name=name)
 
 
-@keras.saving.register_keras_serializable(package="kerasgan")
+@register_variant("cgan")
 class ConditionalGAN(GAN):
     """A class-conditional GAN. Train on `(images, labels)` batches.
 
@@ -147,8 +148,8 @@ class ConditionalGAN(GAN):
     def generator_inputs(self, latents, labels):
         return [latents, labels]
 
-    def discriminate(self, images, labels, training=False):
-        return self.discriminator([images, labels], training=training)
+    def discriminator_inputs(self, images, labels):
+        return [images, labels]
 
     def prepare_labels(self, labels, num_images):
         """Class ids (int32, one per image) from ids or names, one or one per image;
@@ -206,6 +207,11 @@ class ConditionalGAN(GAN):
             return lookup(names)
         return np.asarray([lookup(str(n)) for n in np.asarray(names, dtype=object).ravel()],
                           np.int32).reshape(np.shape(names))
+
+    def example_inputs(self, num_images: int, seed=None) -> dict:
+        """`latents` and `labels` cycling through the classes."""
+        return {**super().example_inputs(num_images, seed),
+                "labels": self.prepare_labels(None, num_images)}
 
     def preview(self, inputs: dict) -> np.ndarray:
         """A grid of the outputs for `inputs`, each with its class name under it when the

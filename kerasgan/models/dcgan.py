@@ -6,6 +6,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from kerasgan.models._registry import register_variant
 from kerasgan.models.gan import GAN
 
 SIZES = {
@@ -91,7 +92,7 @@ def build_dcgan_discriminator(image_shape=(28, 28, 1), base_filters=64, normaliz
     return keras.Model(images, logits, name=name)
 
 
-@keras.saving.register_keras_serializable(package="kerasgan")
+@register_variant("dcgan")
 class DCGAN(GAN):
     """Deep convolutional GAN with the paper's Adam(2e-4, beta_1=0.5).
 

@@ -1,13 +1,23 @@
-"""The GAN base class: a `keras.Model` with a template `train_step`.
+"""The GAN base class: a `keras.Model` holding named networks, trained by update groups.
 
-Subclasses override only the hooks their algorithm changes:
-`generator_inputs`, `discriminate`, `sample_fake_labels`,
-`discriminator_loss`, `generator_loss` and `penalty`. Image-to-image
-variants override `train_step` as a whole.
+A variant declares
+- its networks by name (`NETWORKS`: `generator`, `discriminator`, and whatever its
+  algorithm needs: `encoder`, `q_head`, ...), each a `keras.Model` attribute;
+- its update groups (`update_groups()`): which networks each optimizer updates, and
+  how often per step (`d` on `[discriminator]` `d_steps` times, then `g` on
+  `[generator]`);
+- the loss terms of a group (`loss_terms(group, batch)`), a dict such as
+  `{"loss": ..., "l1": ...}`, each a mean over the *global* batch (a
+  `keras.losses.Loss`, or `kerasgan.penalties.mean_over_global_batch`).
+
+The template `train_step` owns the rest: one tape per group update, the group's
+penalties, mixed-precision loss scaling, applying gradients, one tracker per term,
+and the EMA of every sampled network. A variant overrides hooks, not the step.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import keras
@@ -15,7 +25,8 @@ import numpy as np
 import tensorflow as tf
 
 from kerasgan import losses as gan_losses
-from kerasgan.penalties import replica_count
+from kerasgan import penalties as gan_penalties
+from kerasgan.distribute import replica_count
 from kerasgan.utils import to_uint8
 
 
@@ -33,6 +44,30 @@ def _make_optimizer(identifier, default):
     if isinstance(identifier, dict):
         return keras.optimizers.deserialize(identifier)
     return keras.optimizers.get(identifier)
+
+
+@dataclasses.dataclass(frozen=True)
+class UpdateGroup:
+    """One optimizer's share of a training step.
+
+    Attributes:
+        name: the group's name; its optimizer is `gan.<name>_optimizer`, its
+            trackers are prefixed with it (`d_loss`, `g_loss`, `d_penalty`).
+        networks: the names of the networks whose trainable variables it updates.
+        repeats: updates per training step (e.g. `d_steps` critic updates).
+    """
+
+    name: str
+    networks: tuple[str, ...]
+    repeats: int = 1
+
+
+#: A group's loss terms plus what its penalties need (`discriminate`, `real`, `fake`).
+@dataclasses.dataclass
+class GroupLosses:
+    terms: dict
+    penalty_inputs: dict = dataclasses.field(default_factory=dict)
+    real_logits: object = None
 
 
 # ------------------------------------------------------------- input checks
@@ -115,12 +150,14 @@ class GAN(keras.Model):
         discriminator: a built `keras.Model` mapping images to logits.
         latent_dim: size of the latent vector; inferred from the generator.
         d_steps: discriminator updates per generator update.
-        ema_decay: if set (e.g. 0.999), an exponential moving average of the
-            generator is kept in `ema_generator` and used by `generate`.
+        ema_decay: if set (e.g. 0.999), an exponential moving average of every
+            sampled network (`SAMPLED_NETWORKS`) is kept (`ema_generator`, ...)
+            and used by `generate`.
         seed: seed of the training-time noise (latents, penalty interpolation).
         augment: a differentiable augmentation applied to real and fake images
             before the discriminator (`kerasgan.layers.DiffAugment`,
             `AdaptiveAugment`, or "diffaugment" / "ada").
+        **networks: the variant's other named networks (see `NETWORKS`).
 
     Example:
     >>> gan = kerasgan.models.DCGAN.from_size("small", image_shape=(28, 28, 1))
@@ -131,18 +168,38 @@ class GAN(keras.Model):
 
     #: "unconditional", "conditional", "image-to-image" or "text-to-image".
     task = "unconditional"
+    #: The networks a model of this class holds, by attribute name.
+    NETWORKS = ("generator", "discriminator")
+    #: The networks sampled from at inference: kept as an EMA copy when `ema_decay`
+    #: is set, and loaded from a checkpoint even without the training networks.
+    SAMPLED_NETWORKS = ("generator",)
+    #: Group name -> the names of the loss terms `loss_terms` returns for it.
+    LOSS_TERMS = {"d": ("loss",), "g": ("loss",)}
+    #: Groups whose loss terms give the inputs a discriminator penalty needs.
+    PENALTY_GROUPS = ("d",)
+    #: Whether `unrolled_steps` works: the variant calls its discriminator through
+    #: `discriminate` and builds its `d` terms with `base_loss_terms`.
+    UNROLLABLE = True
 
     def __init__(self, generator, discriminator, *, latent_dim=None, d_steps: int = 1,
                  ema_decay: float | None = None, seed: int | None = None, augment=None,
+                 unrolled_steps: int | None = None, unrolled_learning_rate: float = 1e-2,
                  **kwargs):
+        extra = {name: kwargs.pop(name) for name in self.NETWORKS[2:] if name in kwargs}
         super().__init__(**kwargs)
-        if isinstance(generator, dict):
-            generator = _deserialize(generator)
-        if isinstance(discriminator, dict):
-            discriminator = _deserialize(discriminator)
-        self.generator = generator
-        self.discriminator = discriminator
-        inferred = int(generator.inputs[0].shape[-1])
+        missing = [name for name in self.NETWORKS[2:] if name not in extra]
+        if missing:
+            raise ValueError(f"{type(self).__name__} needs the networks {', '.join(missing)}. "
+                             f"Received: {', '.join(['generator', 'discriminator', *extra])}")
+        for name, network in {"generator": generator, "discriminator": discriminator,
+                              **extra}.items():
+            if isinstance(network, dict):
+                network = _deserialize(network)
+            if not isinstance(network, keras.Model):
+                raise TypeError(f"The {name} must be a keras.Model. Received: "
+                                f"{name}={type(network).__name__}")
+            setattr(self, name, network)
+        inferred = int(self.generator.inputs[0].shape[-1])
         if latent_dim is not None and int(latent_dim) != inferred:
             raise ValueError(
                 f"latent_dim={latent_dim} does not match the generator's input size {inferred}."
@@ -154,6 +211,21 @@ class GAN(keras.Model):
         if ema_decay is not None and not 0.0 < ema_decay < 1.0:
             raise ValueError(f"ema_decay must be in (0, 1). Received: ema_decay={ema_decay}")
         self.ema_decay = ema_decay
+        if unrolled_steps is not None:
+            if isinstance(unrolled_steps, bool) or not isinstance(unrolled_steps, (int, np.integer)) \
+                    or unrolled_steps < 1:
+                raise ValueError("unrolled_steps (the unrolling depth k) must be an int >= 1, or "
+                                 f"None for no unrolling. Received: unrolled_steps={unrolled_steps!r}")
+            if not self.UNROLLABLE:
+                raise ValueError(f"{type(self).__name__} does not support unrolling: its "
+                                 "discriminator is not called through `discriminate`. Received: "
+                                 f"unrolled_steps={unrolled_steps}")
+        if unrolled_learning_rate <= 0:
+            raise ValueError("unrolled_learning_rate must be > 0. Received: "
+                             f"unrolled_learning_rate={unrolled_learning_rate}")
+        self.unrolled_steps = None if unrolled_steps is None else int(unrolled_steps)
+        self.unrolled_learning_rate = float(unrolled_learning_rate)
+        self._unrolled_discriminator = None
         self.seed = seed
         # The noise stream is (seed, counter): the counter is a weight, so a checkpoint
         # restores the exact noise the next step would draw.
@@ -161,20 +233,37 @@ class GAN(keras.Model):
         self.noise_counter = self.add_weight(
             name="noise_counter", shape=(), dtype="int32", initializer="zeros", trainable=False,
             aggregation="only_first_replica")
-        self.ema_generator = None
-        if ema_decay:
-            self.ema_generator = keras.models.clone_model(generator)
-            self.ema_generator.name = f"{generator.name}_ema"
-            self.ema_generator.set_weights(generator.get_weights())
-            self.ema_generator.trainable = False
+        for name in self.SAMPLED_NETWORKS:
+            ema = None
+            if ema_decay:
+                network = getattr(self, name)
+                ema = keras.models.clone_model(network)
+                ema.name = f"{network.name}_ema"
+                ema.set_weights(network.get_weights())
+                ema.trainable = False
+            setattr(self, f"ema_{name}", ema)
         self.augment = None
         self.set_augment(augment)
-        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
-        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-        self.penalty_tracker = keras.metrics.Mean(name="d_penalty")
         self.ada_p_tracker = keras.metrics.Mean(name="ada_p")
+        self._trackers = {}
         self._generate_function = None
         self.built = True
+
+    # -------------------------------------------------------------- networks
+    @property
+    def networks(self) -> dict:
+        """The model's networks by name (the training ones, not the EMA copies)."""
+        return {name: getattr(self, name) for name in self.NETWORKS}
+
+    def sampling_network(self, name: str) -> keras.Model:
+        """The network used for inference: its EMA copy when there is one."""
+        ema = getattr(self, f"ema_{name}", None)
+        return ema if ema is not None else getattr(self, name)
+
+    @property
+    def sampling_generator(self) -> keras.Model:
+        """The generator used for sampling: the EMA copy when there is one."""
+        return self.sampling_network("generator")
 
     def set_augment(self, augment):
         """Sets (or, with None/"none", removes) the discriminator-side augmentation."""
@@ -198,82 +287,159 @@ class GAN(keras.Model):
     def image_size(self) -> tuple[int, int]:
         return self.image_shape[:2]
 
-    @property
-    def sampling_generator(self) -> keras.Model:
-        """The generator used for sampling: the EMA copy when there is one."""
-        return self.ema_generator if self.ema_generator is not None else self.generator
-
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)
 
+    # ---------------------------------------------------------- update groups
+    def update_groups(self) -> tuple[UpdateGroup, ...]:
+        """`d` (the discriminator, `d_steps` times), then `g` (the generator)."""
+        return (UpdateGroup("d", ("discriminator",), self.d_steps),
+                UpdateGroup("g", ("generator",)))
+
+    def group(self, name: str) -> UpdateGroup:
+        groups = {g.name: g for g in self.update_groups()}
+        if name not in groups:
+            from kerasgan.utils import unknown_name_error
+
+            raise unknown_name_error(f"update group of {type(self).__name__}", name, groups)
+        return groups[name]
+
+    def optimizer_of(self, group: str):
+        return getattr(self, f"{group}_optimizer")
+
+    def group_variables(self, group: UpdateGroup) -> list:
+        return [v for name in group.networks for v in getattr(self, name).trainable_variables]
+
     # --------------------------------------------------------------- compile
-    def default_optimizers(self):
-        """The paper's defaults; DCGAN's Adam(2e-4, beta_1=0.5) for the base class."""
-        return (lambda: keras.optimizers.Adam(2e-4, beta_1=0.5),
-                lambda: keras.optimizers.Adam(2e-4, beta_1=0.5))
+    def default_optimizers(self) -> dict:
+        """Group name -> optimizer factory; DCGAN's Adam(2e-4, beta_1=0.5) by default."""
+        return {g.name: (lambda: keras.optimizers.Adam(2e-4, beta_1=0.5))
+                for g in self.update_groups()}
 
     def default_loss(self):
         return gan_losses.NonSaturating()
 
     def compile(self, d_optimizer="auto", g_optimizer="auto", d_loss="auto", g_loss="auto",
-                d_penalty=None, **kwargs):
-        """Sets optimizers, losses and an optional discriminator penalty.
+                d_penalty="auto", *, optimizers=None, penalties=None, **kwargs):
+        """Sets each update group's optimizer, the adversarial losses and penalties.
 
         "auto" picks the variant's paper defaults, so a loaded model can `fit` at once.
 
         Args:
-            d_optimizer, g_optimizer: optimizer instances, names or configs.
+            d_optimizer, g_optimizer: optimizer instances, names or configs for the
+                `d` and `g` groups.
+            optimizers: the same for any group, by name (`{"e": "adam"}`).
             d_loss, g_loss: `kerasgan.losses.GANLoss` instances or names
                 ("non_saturating", "minimax", "least_squares", "hinge", "wasserstein").
-            d_penalty: e.g. `kerasgan.penalties.GradientPenalty(10.0)` or `R1Penalty(10.0)`.
+            d_penalty: a penalty on the `d` group, e.g.
+                `kerasgan.penalties.GradientPenalty(10.0)`, a name ("gradient_penalty",
+                "r1"), or None for none; "auto": the variant's default (WGAN-GP's penalty).
+            penalties: group name -> penalty or list of penalties (replaces the defaults).
         """
-        default_d, default_g = self.default_optimizers()
-        self.d_optimizer = _make_optimizer(d_optimizer, default_d)
-        self.g_optimizer = _make_optimizer(g_optimizer, default_g)
+        groups = self.update_groups()
+        chosen = dict(optimizers or {})
+        for name, value in (("d", d_optimizer), ("g", g_optimizer)):
+            if value != "auto" and value is not None:
+                chosen.setdefault(name, value)
+        unknown = set(chosen) - {g.name for g in groups}
+        if unknown:
+            from kerasgan.utils import unknown_name_error
+
+            raise unknown_name_error(f"update group of {type(self).__name__} in optimizers",
+                                     sorted(unknown)[0], [g.name for g in groups])
+        defaults = self.default_optimizers()
+        for group in groups:
+            optimizer = _make_optimizer(chosen.get(group.name, "auto"), defaults[group.name])
+            if self.generator.dtype_policy.name == "mixed_float16" and not isinstance(
+                    optimizer, keras.optimizers.LossScaleOptimizer):
+                # float16 gradients underflow without dynamic loss scaling.
+                optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+            # Built here, not lazily in the first step: a lazily built optimizer fails
+            # under MirroredStrategy and drops its state on reload.
+            optimizer.build(self.group_variables(group))
+            setattr(self, f"{group.name}_optimizer", optimizer)
         self.d_loss_fn = self.default_loss() if d_loss == "auto" else gan_losses.get(d_loss)
         self.g_loss_fn = self.default_loss() if g_loss == "auto" else gan_losses.get(g_loss)
-        if isinstance(d_penalty, dict):
-            d_penalty = _deserialize(d_penalty)
-        self.d_penalty = d_penalty
-        if d_penalty is not None and any(isinstance(layer, keras.layers.BatchNormalization)
-                                         for layer in self.discriminator._flatten_layers()):
-            warnings.warn(
-                f"{type(d_penalty).__name__} with a batch-normalized discriminator: batch norm "
-                "couples the samples whose gradients are penalized (and with several replicas "
-                "the penalty then differs from one device's). Build the discriminator with "
-                "layer norm or none, e.g. DCGAN.from_size(..., d_normalization='layer').",
-                stacklevel=2)
-        if self.generator.dtype_policy.name == "mixed_float16":
-            # float16 gradients underflow without dynamic loss scaling.
-            if not isinstance(self.d_optimizer, keras.optimizers.LossScaleOptimizer):
-                self.d_optimizer = keras.optimizers.LossScaleOptimizer(self.d_optimizer)
-            if not isinstance(self.g_optimizer, keras.optimizers.LossScaleOptimizer):
-                self.g_optimizer = keras.optimizers.LossScaleOptimizer(self.g_optimizer)
-        # Built here, not lazily in the first step: a lazily built optimizer fails
-        # under MirroredStrategy and drops its state on reload.
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
+        self.penalties = self._check_penalties(penalties, d_penalty)
+        # One tracker per named term, made here: variables can't be created in a traced step.
+        self._trackers = {}
+        for group in groups:
+            for term in self.loss_term_names(group.name) + (
+                    ("penalty",) if group.name in self.penalties else ()):
+                name = self.tracker_name(group.name, term)
+                self._trackers[name] = keras.metrics.Mean(name=name)
         kwargs.pop("optimizer", None)
         kwargs.pop("loss", None)
         super().compile(optimizer=None, **kwargs)
 
+    def default_penalties(self) -> dict:
+        """Group name -> penalties `compile()` adds when none are given (none here)."""
+        return {}
+
+    def _check_penalties(self, penalties, d_penalty) -> dict:
+        if penalties is None and d_penalty == "auto":
+            penalties = self.default_penalties()
+        chosen = dict(penalties or {})
+        if d_penalty not in (None, "auto"):
+            chosen["d"] = d_penalty
+        result = {}
+        for group, value in chosen.items():
+            items = value if isinstance(value, (list, tuple)) else [value]
+            items = [gan_penalties.get(p) for p in items if p is not None]
+            if not items:
+                continue
+            if group not in self.PENALTY_GROUPS:
+                raise ValueError(
+                    f"{type(self).__name__} takes penalties on the groups "
+                    f"{list(self.PENALTY_GROUPS) or 'none'}; its '{group}' group gives no "
+                    f"inputs for them. Received: penalties for '{group}': "
+                    f"{[type(p).__name__ for p in items]}")
+            if group == "d" and any(isinstance(layer, keras.layers.BatchNormalization)
+                                    for layer in self.discriminator._flatten_layers()):
+                warnings.warn(
+                    f"{type(items[0]).__name__} with a batch-normalized discriminator: batch "
+                    "norm couples the samples whose gradients are penalized (and with several "
+                    "replicas the penalty then differs from one device's). Build the "
+                    "discriminator with layer norm or none, e.g. "
+                    "DCGAN.from_size(..., d_normalization='layer').", stacklevel=3)
+            result[group] = items
+        return result
+
+    @property
+    def d_penalty(self):
+        """The `d` group's first penalty (None without one)."""
+        return (getattr(self, "penalties", {}).get("d") or [None])[0]
+
     def get_compile_config(self):
-        if not getattr(self, "compiled", False) or not hasattr(self, "d_optimizer"):
+        if not getattr(self, "compiled", False) or not hasattr(self, "penalties"):
             return None
         return {
-            "d_optimizer": _serialize(self.d_optimizer),
-            "g_optimizer": _serialize(self.g_optimizer),
+            "optimizers": {g.name: _serialize(self.optimizer_of(g.name))
+                           for g in self.update_groups()},
             "d_loss": _serialize(self.d_loss_fn),
             "g_loss": _serialize(self.g_loss_fn),
-            "d_penalty": _serialize(self.d_penalty),
+            "penalties": {group: [_serialize(p) for p in items]
+                          for group, items in self.penalties.items()},
         }
 
     def compile_from_config(self, config):
         config = dict(config)
-        for key in ("d_loss", "g_loss", "d_penalty"):
+        # Checkpoints written before update groups named two optimizers and one penalty.
+        optimizers = dict(config.pop("optimizers", None) or {})
+        for name in ("d", "g"):
+            if f"{name}_optimizer" in config:
+                optimizers[name] = config.pop(f"{name}_optimizer")
+        penalties = config.pop("penalties", None) or {}
+        if config.get("d_penalty") is not None:
+            penalties = {**penalties, "d": config["d_penalty"]}
+        config.pop("d_penalty", None)
+        penalties = {group: [_deserialize(p) if isinstance(p, dict) else p
+                             for p in (items if isinstance(items, list) else [items])]
+                     for group, items in penalties.items()}
+        for key in ("d_loss", "g_loss"):
             if isinstance(config.get(key), dict):
                 config[key] = _deserialize(config[key])
-        self.compile(**config)
+        self.compile(optimizers=optimizers, penalties=penalties, **config)
 
     # ----------------------------------------------------------------- hooks
     def unpack(self, data):
@@ -314,65 +480,151 @@ class GAN(keras.Model):
     def generator_inputs(self, latents, labels):
         return latents
 
+    def discriminator_inputs(self, images, labels):
+        return images
+
     def discriminate(self, images, labels, training=False):
-        return self.discriminator(images, training=training)
+        inputs = self.discriminator_inputs(images, labels)
+        if self._unrolled_discriminator is not None:
+            # Unrolled GAN: the discriminator with its unrolled weights (tensors that
+            # depend on the generator), its real variables left unchanged.
+            trainable, non_trainable = self._unrolled_discriminator
+            logits, _ = self.discriminator.stateless_call(trainable, non_trainable, inputs,
+                                                          training=training)
+            return logits
+        return self.discriminator(inputs, training=training)
 
-    def discriminator_loss(self, real_logits, fake_logits):
-        return self.d_loss_fn.discriminator_loss(real_logits, fake_logits)
+    def global_mean(self, per_example):
+        """A hand-written loss term's mean over the global batch (right under tf.distribute)."""
+        return gan_penalties.mean_over_global_batch(per_example)
 
-    def generator_loss(self, fake_logits):
-        return self.g_loss_fn.generator_loss(fake_logits)
+    def loss_terms(self, group: str, batch, training: bool = True) -> GroupLosses:
+        """The loss terms of `group` for one batch (see the module docstring).
 
-    def penalty(self, real, fake, real_labels, fake_labels):
-        if self.d_penalty is None:
-            return tf.constant(0.0)
-        return self.d_penalty(lambda x: self.discriminate(x, real_labels, training=True),
-                              real, fake, self.sample_uniform)
+        The base class: `d` compares real and generated images, `g` fools `d`.
+        """
+        real, labels = batch
+        batch_size = tf.shape(real)[0]
+        fake_labels = self.sample_fake_labels(labels, batch_size)
+        latents = self.sample_latents(batch_size)
+        if group == "d":
+            fake = self.generator(self.generator_inputs(latents, fake_labels), training=training)
+            if self._unrolled_discriminator is None:
+                # Unrolling differentiates the discriminator's steps through the fakes.
+                fake = tf.stop_gradient(fake)
+            augment = self.augment_images if training else (lambda x: x)
+            real_logits = self.discriminate(augment(real), labels, training=training)
+            fake_logits = self.discriminate(augment(fake), fake_labels, training=training)
+            return GroupLosses(
+                {"loss": self.d_loss_fn.discriminator_loss(real_logits, fake_logits)},
+                {"discriminate": lambda x: self.discriminate(x, labels, training=True),
+                 "real": real, "fake": fake},
+                real_logits=real_logits)
+        fake = self.generator(self.generator_inputs(latents, fake_labels), training=training)
+        augment = self.augment_images if training else (lambda x: x)
+        fake_logits = self.discriminate(augment(fake), fake_labels, training=training)
+        return GroupLosses({"loss": self.g_loss_fn.generator_loss(fake_logits)})
+
+    def loss_term_names(self, group: str) -> tuple[str, ...]:
+        return tuple(self.LOSS_TERMS[group])
+
+    def loss_weights(self, group: str) -> dict:
+        """Weights of the terms in the group's total loss (1 where not named)."""
+        return {}
 
     # ------------------------------------------------------------- training
-    def discriminator_step(self, real, labels, batch_size):
-        fake_labels = self.sample_fake_labels(labels, batch_size)
-        latents = self.sample_latents(batch_size)
-        fake = self.generator(self.generator_inputs(latents, fake_labels), training=True)
-        fake = tf.stop_gradient(fake)
-        d_vars = self.discriminator.trainable_variables
+    def update(self, group: UpdateGroup | str, batch) -> dict:
+        """One optimizer update of `group` on `batch` (already unpacked); returns the
+        group's terms (and penalty) as float32 tensors, each a global-batch mean."""
+        if isinstance(group, str):
+            group = self.group(group)
+        optimizer = self.optimizer_of(group.name)
+        variables = self.group_variables(group)
+        weights = self.loss_weights(group.name)
         with tf.GradientTape() as tape:
-            real_logits = self.discriminate(self.augment_images(real), labels, training=True)
-            fake_logits = self.discriminate(self.augment_images(fake), fake_labels, training=True)
-            d_loss = tf.cast(self.discriminator_loss(real_logits, fake_logits), tf.float32)
-            penalty = tf.cast(self.penalty(real, fake, labels, fake_labels), tf.float32)
-            total = self.d_optimizer.scale_loss(d_loss + penalty)
-        grads = tape.gradient(total, d_vars)
-        self.d_optimizer.apply_gradients(zip(grads, d_vars))
-        if hasattr(self.augment, "update"):
-            self.augment.update(real_logits)
-        return d_loss, penalty
+            if self.unrolled_steps and group.name == "g":
+                self._unrolled_discriminator = self.unroll_discriminator(batch)
+            try:
+                losses = self.loss_terms(group.name, batch, training=True)
+            finally:
+                self._unrolled_discriminator = None
+            if set(losses.terms) != set(self.loss_term_names(group.name)):
+                raise ValueError(
+                    f"{type(self).__name__}.loss_terms('{group.name}') returned the terms "
+                    f"{sorted(losses.terms)}, but loss_term_names('{group.name}') declares "
+                    f"{sorted(self.loss_term_names(group.name))}.")
+            terms = {k: tf.cast(v, tf.float32) for k, v in losses.terms.items()}
+            penalties = self.penalties.get(group.name, [])
+            if penalties:
+                terms["penalty"] = tf.add_n([
+                    tf.cast(p(sample_uniform=self.sample_uniform, **losses.penalty_inputs),
+                            tf.float32) for p in penalties])
+            total = tf.add_n([weights.get(k, 1.0) * v for k, v in terms.items()])
+            scaled = optimizer.scale_loss(total)
+        grads = tape.gradient(scaled, variables)
+        optimizer.apply_gradients(zip(grads, variables))
+        if group.name == "d" and hasattr(self.augment, "update") and losses.real_logits is not None:
+            self.augment.update(losses.real_logits)
+        return terms
 
-    def generator_step(self, real, labels, batch_size):
-        fake_labels = self.sample_fake_labels(labels, batch_size)
-        latents = self.sample_latents(batch_size)
-        g_vars = self.generator.trainable_variables
-        with tf.GradientTape() as tape:
-            fake = self.generator(self.generator_inputs(latents, fake_labels), training=True)
-            fake_logits = self.discriminate(self.augment_images(fake), fake_labels, training=True)
-            g_loss = tf.cast(self.generator_loss(fake_logits), tf.float32)
-            scaled = self.g_optimizer.scale_loss(g_loss)
-        grads = tape.gradient(scaled, g_vars)
-        self.g_optimizer.apply_gradients(zip(grads, g_vars))
-        return g_loss
+    def unroll_discriminator(self, batch):
+        """Unrolled GAN (Metz et al. 2017): the discriminator's weights after
+        `unrolled_steps` SGD steps on its loss, as tensors the generator's gradient
+        flows through (second-order terms included). Penalties are left out of the
+        unrolled steps. Departure: plain SGD at `unrolled_learning_rate`, where the
+        authors' code replays Adam's update."""
+        trainable = [v.value for v in self.discriminator.trainable_variables]
+        non_trainable = [v.value for v in self.discriminator.non_trainable_variables]
+        for _ in range(self.unrolled_steps):
+            with tf.GradientTape() as tape:
+                tape.watch(trainable)
+                self._unrolled_discriminator = (trainable, non_trainable)
+                terms = self.loss_terms("d", batch, training=True).terms
+                total = tf.add_n([tf.cast(v, tf.float32) for v in terms.values()])
+            grads = tape.gradient(total, trainable)
+            trainable = [w - self.unrolled_learning_rate * tf.cast(g, w.dtype)
+                         if g is not None else w for w, g in zip(trainable, grads)]
+        return trainable, non_trainable
 
     def train_step(self, data):
-        real, labels = self.unpack(data)
-        batch_size = tf.shape(real)[0]
-        for _ in range(self.d_steps):
-            d_loss, penalty = self.discriminator_step(real, labels, batch_size)
-        g_loss = self.generator_step(real, labels, batch_size)
+        batch = self.unpack(data)
+        logged = []
+        for group in self.update_groups():
+            for _ in range(group.repeats):
+                terms = self.update(group, batch)
+            logged += [(group.name, term, value) for term, value in terms.items()]
         self.update_ema()
-        self.record_losses((self.d_loss_tracker, d_loss), (self.g_loss_tracker, g_loss),
-                           (self.penalty_tracker, penalty))
+        self.record_terms(logged)
         if hasattr(self.augment, "p"):
             self.ada_p_tracker.update_state(self.augment.p.value)
         return self.training_logs()
+
+    def test_step(self, data):
+        batch = self.unpack(data)
+        logged = []
+        for group in self.update_groups():
+            terms = self.loss_terms(group.name, batch, training=False).terms
+            logged += [(group.name, term, value) for term, value in terms.items()]
+        self.record_terms(logged)
+        return self.training_logs()
+
+    def tracker_name(self, group: str, term: str) -> str:
+        """`d_loss`, `g_loss`, `d_penalty`; other terms keep their own name (`l1`, `kl`)
+        unless another group has a term of that name too (InfoGAN's `d_info`, `g_info`)."""
+        if term in ("loss", "penalty"):
+            return f"{group}_{term}"
+        shared = sum(term in self.loss_term_names(g.name) for g in self.update_groups()) > 1
+        return f"{group}_{term}" if shared else term
+
+    def tracker(self, group: str, term: str) -> keras.metrics.Mean:
+        return self._trackers[self.tracker_name(group, term)]
+
+    def record_terms(self, logged):
+        """`(group, term, value)` triples: values are global-batch means, i.e. scaled by
+        1/replicas for the gradient sum, so the logged value is multiplied back."""
+        replicas = float(replica_count())
+        for group, term, value in logged:
+            self.tracker(group, term).update_state(value * replicas)
 
     def training_logs(self):
         if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
@@ -380,51 +632,25 @@ class GAN(keras.Model):
             return {m.name: tf.reshape(m.result(), (1,)) for m in self.metrics}
         return {m.name: m.result() for m in self.metrics}
 
-    def test_step(self, data):
-        real, labels = self.unpack(data)
-        batch_size = tf.shape(real)[0]
-        fake_labels = self.sample_fake_labels(labels, batch_size)
-        fake = self.generator(self.generator_inputs(self.sample_latents(batch_size), fake_labels))
-        real_logits = self.discriminate(real, labels)
-        fake_logits = self.discriminate(fake, fake_labels)
-        self.record_test_losses(real_logits, fake_logits)
-        return self.training_logs()
-
-    def record_test_losses(self, real_logits, fake_logits):
-        """Updates the loss trackers in `test_step`."""
-        self.record_losses(
-            (self.d_loss_tracker, self.discriminator_loss(real_logits, fake_logits)),
-            (self.g_loss_tracker, self.generator_loss(fake_logits)))
-
-    @staticmethod
-    def record_losses(*trackers_and_values):
-        """`(tracker, loss)` pairs: losses are scaled by 1/replicas for the gradient sum,
-        so the logged value is multiplied back."""
-        replicas = float(replica_count())
-        for tracker, value in trackers_and_values:
-            tracker.update_state(value * replicas)
-
     @property
     def metrics(self):
-        trackers = [self.d_loss_tracker, self.g_loss_tracker]
-        if getattr(self, "d_penalty", None) is not None:
-            trackers.append(self.penalty_tracker)
+        trackers = list(getattr(self, "_trackers", {}).values())
         if hasattr(getattr(self, "augment", None), "p"):
             trackers.append(self.ada_p_tracker)
-        return trackers + list(self.extra_trackers())
-
-    def extra_trackers(self):
-        return []
+        return trackers
 
     def update_ema(self):
-        if self.ema_generator is None:
+        if not self.ema_decay:
             return
         step = tf.cast(self.g_optimizer.iterations, tf.float32)
         # Warm-up: early on the average follows the generator closely.
         decay = tf.minimum(tf.constant(self.ema_decay, tf.float32), (1.0 + step) / (10.0 + step))
+        pairs = [(ema_var, var) for name in self.SAMPLED_NETWORKS
+                 for ema_var, var in zip(getattr(self, f"ema_{name}").weights,
+                                         getattr(self, name).weights)]
 
         def assign_all(strategy=None):
-            for ema_var, var in zip(self.ema_generator.weights, self.generator.weights):
+            for ema_var, var in pairs:
                 value = var.value if hasattr(var, "value") else var
                 if var.trainable:
                     new = decay * ema_var.value + (1.0 - decay) * value
@@ -568,13 +794,9 @@ class GAN(keras.Model):
         return images
 
     def example_inputs(self, num_images: int, seed=None) -> dict:
-        """Generator inputs keyed like the serving signature's inputs: `latents`
-        (+ `labels`, cycling through the classes, for conditional models)."""
-        inputs = {"latents": self.make_latents(num_images, seed)}
-        labels = self.prepare_labels(None, num_images) if self.task == "conditional" else None
-        if labels is not None:
-            inputs["labels"] = labels
-        return inputs
+        """Generator inputs keyed like the serving signature's inputs: `latents` (a
+        variant adds its conditioning, e.g. `labels` cycling through the classes)."""
+        return {"latents": self.make_latents(num_images, seed)}
 
     def generate_from(self, inputs: dict, output="uint8") -> np.ndarray:
         """Images for a dict of inputs as `example_inputs` makes (and golden files store)."""
@@ -591,24 +813,24 @@ class GAN(keras.Model):
         return {
             "name": self.name,
             "trainable": self.trainable,
-            "generator": _serialize(self.generator),
-            "discriminator": _serialize(self.discriminator),
+            **{name: _serialize(network) for name, network in self.networks.items()},
             "latent_dim": self.latent_dim,
             "d_steps": self.d_steps,
             "ema_decay": self.ema_decay,
             "seed": self.seed,
             "augment": _serialize(self.augment),
+            "unrolled_steps": self.unrolled_steps,
+            "unrolled_learning_rate": self.unrolled_learning_rate,
         }
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        config["generator"] = _deserialize(config["generator"])
-        config["discriminator"] = _deserialize(config["discriminator"])
+        for name in cls.NETWORKS:
+            config[name] = _deserialize(config[name])
         if config.get("augment") is not None:
             config["augment"] = _deserialize(config["augment"])
         return cls(**config)
 
     def count_params_by_network(self) -> dict:
-        return {"generator": int(self.generator.count_params()),
-                "discriminator": int(self.discriminator.count_params())}
+        return {name: int(network.count_params()) for name, network in self.networks.items()}

@@ -8,8 +8,9 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from kerasgan.models.gan import GAN
-from kerasgan.utils import to_uint8
+from kerasgan.models._registry import register_variant
+from kerasgan.models.gan import GAN, GroupLosses
+from kerasgan.utils import from_uint8, to_uint8
 
 SIZES = {
     "small": {"base_filters": 32, "depth": 2},
@@ -73,7 +74,7 @@ def build_patch_discriminator(source_shape=(28, 28, 1), target_channels=1, base_
     return keras.Model([source, image], logits, name=name)
 
 
-@keras.saving.register_keras_serializable(package="kerasgan")
+@register_variant("pix2pix")
 class Pix2Pix(GAN):
     """Paired image-to-image translation. Trains on `(source, target)` batches.
 
@@ -93,16 +94,16 @@ class Pix2Pix(GAN):
     task = "image-to-image"
 
     def __init__(self, generator, discriminator, *, l1_weight: float = 100.0,
-                 ema_decay: float | None = None, seed: int | None = None, **kwargs):
-        for key in ("latent_dim", "d_steps"):
-            kwargs.pop(key, None)
-        super().__init__(generator, discriminator, ema_decay=ema_decay, seed=seed, **kwargs)
+                 ema_decay: float | None = None, seed: int | None = None, d_steps: int = 1,
+                 **kwargs):
+        kwargs.pop("latent_dim", None)
+        super().__init__(generator, discriminator, ema_decay=ema_decay, seed=seed,
+                         d_steps=d_steps, **kwargs)
         self.latent_dim = None
         if l1_weight < 0:
             raise ValueError(f"l1_weight must be >= 0. Received: l1_weight={l1_weight}")
         self.l1_weight = float(l1_weight)
         self.l1_loss = keras.losses.MeanAbsoluteError()
-        self.l1_tracker = keras.metrics.Mean(name="l1")
 
     @classmethod
     def from_size(cls, size="base", *, image_shape=(28, 28, 1), source_shape=None, **kwargs):
@@ -133,11 +134,10 @@ class Pix2Pix(GAN):
     def source_shape(self) -> tuple[int, int, int]:
         return tuple(int(d) for d in self.generator.inputs[0].shape[1:])
 
-    def default_optimizers(self):
-        return (lambda: keras.optimizers.Adam(2e-4, beta_1=0.5),
-                lambda: keras.optimizers.Adam(2e-4, beta_1=0.5))
-
     # ------------------------------------------------------------- training
+    UNROLLABLE = False
+    LOSS_TERMS = {"d": ("loss",), "g": ("loss", "l1")}
+
     def unpack(self, data):
         if not isinstance(data, (tuple, list)) or len(data) != 2:
             raise ValueError(
@@ -148,52 +148,29 @@ class Pix2Pix(GAN):
             )
         return data[0], data[1]
 
-    def discriminator_step(self, source, target, batch_size=None):
-        fake = tf.stop_gradient(self.generator(source, training=True))
-        d_vars = self.discriminator.trainable_variables
-        with tf.GradientTape() as tape:
-            real_logits = self.discriminator([source, target], training=True)
-            fake_logits = self.discriminator([source, fake], training=True)
-            d_loss = tf.cast(self.discriminator_loss(real_logits, fake_logits), tf.float32)
-            scaled = self.d_optimizer.scale_loss(d_loss)
-        grads = tape.gradient(scaled, d_vars)
-        self.d_optimizer.apply_gradients(zip(grads, d_vars))
-        return d_loss
+    def loss_terms(self, group, batch, training=True):
+        """`d`: (source, target) pairs are real, (source, translation) pairs fake.
+        `g`: fool `d`, plus the L1 distance to the target (weighted by `l1_weight`)."""
+        source, target = batch
 
-    def generator_step(self, source, target, batch_size=None):
-        g_vars = self.generator.trainable_variables
-        with tf.GradientTape() as tape:
-            fake = self.generator(source, training=True)
-            fake_logits = self.discriminator([source, fake], training=True)
-            adversarial = tf.cast(self.generator_loss(fake_logits), tf.float32)
-            # Keras losses divide by the replica count, so the sum over replicas is right.
-            l1 = tf.cast(self.l1_loss(target, fake), tf.float32)
-            scaled = self.g_optimizer.scale_loss(adversarial + self.l1_weight * l1)
-        grads = tape.gradient(scaled, g_vars)
-        self.g_optimizer.apply_gradients(zip(grads, g_vars))
-        return adversarial, l1
+        def discriminate(images, training=training):
+            return self.discriminator([source, images], training=training)
 
-    def train_step(self, data):
-        source, target = self.unpack(data)
-        d_loss = self.discriminator_step(source, target)
-        g_loss, l1 = self.generator_step(source, target)
-        self.update_ema()
-        self.record_losses((self.d_loss_tracker, d_loss), (self.g_loss_tracker, g_loss),
-                           (self.l1_tracker, l1))
-        return self.training_logs()
+        if group == "d":
+            fake = tf.stop_gradient(self.generator(source, training=training))
+            real_logits = discriminate(target)
+            fake_logits = discriminate(fake)
+            return GroupLosses(
+                {"loss": self.d_loss_fn.discriminator_loss(real_logits, fake_logits)},
+                {"discriminate": lambda x: discriminate(x, training=True),
+                 "real": target, "fake": fake})
+        fake = self.generator(source, training=training)
+        # Keras losses divide by the replica count, so the sum over replicas is right.
+        return GroupLosses({"loss": self.g_loss_fn.generator_loss(discriminate(fake)),
+                            "l1": self.l1_loss(target, fake)})
 
-    def test_step(self, data):
-        source, target = self.unpack(data)
-        fake = self.sampling_generator(source, training=False)
-        real_logits = self.discriminator([source, target])
-        fake_logits = self.discriminator([source, fake])
-        self.record_test_losses(real_logits, fake_logits)
-        self.record_losses((self.l1_tracker, self.l1_loss(target, fake)))
-        return self.training_logs()
-
-    @property
-    def metrics(self):
-        return [self.d_loss_tracker, self.g_loss_tracker, self.l1_tracker]
+    def loss_weights(self, group):
+        return {"l1": self.l1_weight} if group == "g" else {}
 
     # ------------------------------------------------------------ translation
     def check_images(self, images) -> np.ndarray:
@@ -209,7 +186,7 @@ class Pix2Pix(GAN):
                 "kerasgan.data.image_folder(..., image_size=gan.image_size)."
             )
         if images.dtype == np.uint8:
-            return images.astype(np.float32) / 127.5 - 1.0
+            return from_uint8(images)
         if not np.issubdtype(images.dtype, np.floating):
             raise TypeError(f"Images must be uint8 or float in [-1, 1]. Received: dtype={images.dtype}")
         low, high = float(np.min(images)), float(np.max(images))
@@ -267,7 +244,7 @@ class Pix2Pix(GAN):
     # --------------------------------------------------------- serialization
     def get_config(self):
         config = super().get_config()
-        for key in ("latent_dim", "d_steps", "augment"):
+        for key in ("latent_dim", "augment"):
             config.pop(key)
         config["l1_weight"] = self.l1_weight
         return config

@@ -33,8 +33,8 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from kerasgan.models.gan import GAN
-from kerasgan.penalties import replica_count
+from kerasgan.models._registry import register_variant
+from kerasgan.models.gan import GAN, GroupLosses
 
 # TextVectorization's punctuation class (keras.src.layers.preprocessing.text_vectorization).
 PUNCTUATION = r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']'
@@ -183,7 +183,7 @@ def build_stackgan_discriminator(vocabulary_size, max_caption_length=8, image_sh
     return keras.Model([images, stage1_images, token_ids], logits, name=name)
 
 
-@keras.saving.register_keras_serializable(package="kerasgan")
+@register_variant("stackgan")
 class StackGAN(GAN):
     """Text-to-image GAN. Train on `(images, captions)` batches (captions: strings).
 
@@ -239,7 +239,6 @@ class StackGAN(GAN):
             [self.generator.get_layer("stage1_images").output, self.generator.outputs[0],
              *augmentation.output[2:]],
             name="stages")
-        self.kl_tracker = keras.metrics.Mean(name="kl")
 
     @classmethod
     def from_size(cls, size="small", *, vocabulary=None, captions=None, image_shape=(32, 32, 1),
@@ -278,67 +277,40 @@ class StackGAN(GAN):
     def _stage1(self, images):
         return tf.nn.avg_pool2d(images, 2, 2, "VALID")
 
-    def discriminator_step(self, real, token_ids, batch_size):
+    UNROLLABLE = False
+    LOSS_TERMS = {"d": ("loss",), "g": ("loss", "kl")}
+    # Its discriminator also judges the stage-I image: a penalty on interpolates of the
+    # full image alone would not see that head.
+    PENALTY_GROUPS = ()
+
+    def loss_terms(self, group, batch, training=True):
+        """`d`: matching-aware (real image + own caption real; generated image, and real
+        image + another image's caption, fake). `g`: fool both heads, plus CA's KL term."""
+        real, token_ids = batch
+        batch_size = tf.shape(real)[0]
         latents = self.sample_latents(batch_size)
-        stage1_fake, fake, _, _ = self.stages([latents, token_ids], training=True)
-        stage1_fake, fake = tf.stop_gradient(stage1_fake), tf.stop_gradient(fake)
-        stage1_real = self._stage1(real)
-        # Mismatched captions: each real image with the next image's caption.
-        wrong_ids = tf.roll(token_ids, shift=1, axis=0)
-        d_vars = self.discriminator.trainable_variables
-        with tf.GradientTape() as tape:
-            real_logits = self.discriminator([real, stage1_real, token_ids], training=True)
-            fake_logits = self.discriminator([fake, stage1_fake, token_ids], training=True)
-            wrong_logits = self.discriminator([real, stage1_real, wrong_ids], training=True)
+        if group == "d":
+            stage1_fake, fake, _, _ = self.stages([latents, token_ids], training=training)
+            stage1_fake, fake = tf.stop_gradient(stage1_fake), tf.stop_gradient(fake)
+            stage1_real = self._stage1(real)
+            wrong_ids = mismatched_captions(token_ids)
+            real_logits = self.discriminator([real, stage1_real, token_ids], training=training)
+            fake_logits = self.discriminator([fake, stage1_fake, token_ids], training=training)
+            wrong_logits = self.discriminator([real, stage1_real, wrong_ids], training=training)
             # Fakes and mismatched reals share the "fake" half: weight 1/2 each (the paper's).
-            d_loss = tf.cast(self.discriminator_loss(
-                real_logits, tf.concat([fake_logits, wrong_logits], 0)), tf.float32)
-            scaled = self.d_optimizer.scale_loss(d_loss)
-        grads = tape.gradient(scaled, d_vars)
-        self.d_optimizer.apply_gradients(zip(grads, d_vars))
-        return d_loss
+            return GroupLosses({"loss": self.d_loss_fn.discriminator_loss(
+                real_logits, tf.concat([fake_logits, wrong_logits], 0))})
+        stage1_fake, fake, mu, log_variance = self.stages([latents, token_ids], training=training)
+        fake_logits = self.discriminator([fake, stage1_fake, token_ids], training=training)
+        # Averaged over the condition's dimensions, as the authors' code does (a sum
+        # would outweigh the adversarial loss and erase the text).
+        kl_per_example = 0.5 * tf.reduce_mean(
+            tf.exp(log_variance) + tf.square(mu) - 1.0 - log_variance, axis=-1)
+        return GroupLosses({"loss": self.g_loss_fn.generator_loss(fake_logits),
+                            "kl": self.global_mean(kl_per_example)})
 
-    def generator_step(self, real, token_ids, batch_size):
-        latents = self.sample_latents(batch_size)
-        g_vars = self.generator.trainable_variables
-        with tf.GradientTape() as tape:
-            stage1_fake, fake, mu, log_variance = self.stages([latents, token_ids], training=True)
-            fake_logits = self.discriminator([fake, stage1_fake, token_ids], training=True)
-            adversarial = tf.cast(self.generator_loss(fake_logits), tf.float32)
-            # Averaged over the condition's dimensions, as the authors' code does (a sum
-            # would outweigh the adversarial loss and erase the text), and divided by
-            # the global batch like the Keras losses, so replicas sum correctly.
-            kl_per_example = 0.5 * tf.reduce_mean(
-                tf.exp(log_variance) + tf.square(mu) - 1.0 - log_variance, axis=-1)
-            kl = tf.reduce_sum(kl_per_example) / tf.cast(batch_size * replica_count(), tf.float32)
-            scaled = self.g_optimizer.scale_loss(adversarial + self.kl_weight * kl)
-        grads = tape.gradient(scaled, g_vars)
-        self.g_optimizer.apply_gradients(zip(grads, g_vars))
-        return adversarial, kl
-
-    def train_step(self, data):
-        real, token_ids = self.unpack(data)
-        batch_size = tf.shape(real)[0]
-        for _ in range(self.d_steps):
-            d_loss = self.discriminator_step(real, token_ids, batch_size)
-        g_loss, kl = self.generator_step(real, token_ids, batch_size)
-        self.update_ema()
-        self.record_losses((self.d_loss_tracker, d_loss), (self.g_loss_tracker, g_loss),
-                           (self.kl_tracker, kl))
-        return self.training_logs()
-
-    def test_step(self, data):
-        real, token_ids = self.unpack(data)
-        batch_size = tf.shape(real)[0]
-        stage1_fake, fake, _, _ = self.stages([self.sample_latents(batch_size), token_ids])
-        real_logits = self.discriminator([real, self._stage1(real), token_ids])
-        fake_logits = self.discriminator([fake, stage1_fake, token_ids])
-        self.record_test_losses(real_logits, fake_logits)
-        return self.training_logs()
-
-    @property
-    def metrics(self):
-        return [self.d_loss_tracker, self.g_loss_tracker, self.kl_tracker]
+    def loss_weights(self, group):
+        return {"kl": self.kl_weight} if group == "g" else {}
 
     # ------------------------------------------------------------ generation
     def tokenize(self, captions) -> np.ndarray:
@@ -443,6 +415,19 @@ class StackGAN(GAN):
         config.update({"vocabulary": self.vocabulary, "kl_weight": self.kl_weight,
                        "captions": self.captions})
         return config
+
+
+def mismatched_captions(token_ids):
+    """Each image's neighbour's caption (rows 0-1, 2-3, ... swapped; an odd last row takes
+    the first row's). Pairs, not a roll over the batch: under `tf.distribute` each replica
+    holds an even slice of the global batch, so the replicas together build exactly the
+    mismatched pairs one device would (a roll wraps around within each replica's slice)."""
+    n = tf.shape(token_ids)[0]
+    even = n // 2 * 2
+    length = tf.shape(token_ids)[1]
+    swapped = tf.reshape(tf.reverse(tf.reshape(token_ids[:even], [-1, 2, length]), axis=[1]),
+                         [-1, length])
+    return tf.concat([swapped, token_ids[:n - even]], axis=0)
 
 
 def caption_words(caption: str) -> list[str]:

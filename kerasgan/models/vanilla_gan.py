@@ -7,6 +7,7 @@ import math
 import keras
 from keras import layers
 
+from kerasgan.models._registry import register_variant
 from kerasgan.models.gan import GAN
 
 SIZES = {
@@ -46,7 +47,7 @@ def build_mlp_discriminator(image_shape=(28, 28, 1), hidden_units=(1024, 512, 25
     return keras.Model(images, logits, name=name)
 
 
-@keras.saving.register_keras_serializable(package="kerasgan")
+@register_variant("vanilla", aliases=("gan",))
 class VanillaGAN(GAN):
     """Goodfellow et al. 2014 with MLP networks.
 

@@ -6,9 +6,6 @@ import json
 
 DATASET_IDS = {"fashion-mnist": "zalando-datasets/fashion_mnist", "mnist": "ylecun/mnist",
                "fashion-mnist-edges": "zalando-datasets/fashion_mnist"}
-PIPELINE_TAGS = {"unconditional": "unconditional-image-generation",
-                 "conditional": "unconditional-image-generation",
-                 "image-to-image": "image-to-image", "text-to-image": "text-to-image"}
 
 
 def _metrics_table(metrics: dict) -> str:
@@ -27,26 +24,18 @@ def _metrics_table(metrics: dict) -> str:
     return text
 
 
-def class_names_of(meta: dict) -> list[str] | None:
-    """A conditional model's class names: from its metadata, else its dataset's."""
-    if meta.get("task") != "conditional":
-        return None
-    if meta.get("class_names"):
-        return list(meta["class_names"])
-    from kerasgan.models.conditional_gan import DATASET_CLASS_NAMES
-
-    names = DATASET_CLASS_NAMES.get(meta.get("data", {}).get("dataset"))
-    if names is None or (meta.get("num_classes") and len(names) != meta["num_classes"]):
-        return None
-    return list(names)
-
-
 def _classes_table(names: list[str]) -> str:
     rows = ["| id | class |", "|---|---|"] + [f"| {i} | {name} |" for i, name in enumerate(names)]
     return "\n".join(rows) + "\n"
 
 
 def render_card(meta: dict) -> str:
+    """The model card of a checkpoint's metadata: trained from a config, or fine-tuned."""
+    if meta.get("finetuned_from"):
+        return _fine_tuned_card(meta)
+    from kerasgan.tasks import task_of
+
+    task = task_of(meta)
     name = meta.get("name", "model")
     dataset = meta.get("data", {}).get("dataset", "unknown")
     training = meta.get("training", {})
@@ -60,36 +49,12 @@ def render_card(meta: dict) -> str:
         *[f"- {t}" for t in tags],
         "datasets:",
         f"- {DATASET_IDS.get(dataset, dataset)}",
-        f"pipeline_tag: {PIPELINE_TAGS.get(meta.get('task'), 'unconditional-image-generation')}",
+        f"pipeline_tag: {task.pipeline_tag}",
         "---",
     ]
-    task = meta.get("task", "unconditional")
-    conditional = task == "conditional"
-    captions = meta.get("captions") or []
-    class_names = class_names_of(meta)
-    example_class = min(7, len(class_names) - 1) if class_names else 7
-    usage = {"conditional": (f"gan.generate(16, labels={example_class}, seed=0)  # class {example_class}"
-                             if not class_names else
-                             f'gan.generate(16, labels="{class_names[example_class].lower()}", '
-                             f"seed=0)  # class {example_class}"),
-             "image-to-image": "gan.translate(source_images)  # uint8 NHWC in, out",
-             "text-to-image": f"gan.generate(4, captions={captions[-1] if captions else 'a caption'!r}, "
-                              "seed=0)",
-             }.get(task, "gan.generate(16, seed=0)")
-    if task == "image-to-image":
-        serving = ("SavedModel `translate(images: uint8[None, H, W, C])` (also "
-                   "`serving_default`), returning uint8 NHWC images.")
-    elif task == "text-to-image":
-        serving = ("SavedModel `serving_default(latents: float32[None, latent_dim], captions: "
-                   "string[None])` and `sample(seed, num_images, captions)`, the tokenizer and "
-                   "text encoder inside the graph, returning uint8 NHWC images. LiteRT and ONNX "
-                   "take `token_ids: int32[None, max_caption_length]` instead, made by the rule "
-                   "in the `<name>.tokenizer.json` written beside them.\n\nVocabulary: "
-                   + ", ".join(f"`{w}`" for w in meta.get("vocabulary", [])) + ".")
-    else:
-        serving = ("SavedModel `serving_default(latents: float32[None, latent_dim])`"
-                   + (", `labels: int32[None]`" if conditional else "")
-                   + ", returning uint8 NHWC images; `sample(seed, num_images)`.")
+    class_names = task.class_names(meta)
+    usage = task.card_usage(meta)
+    serving = task.card_serving(meta)
     lines = [
         f"# {name}",
         "",
@@ -125,6 +90,7 @@ def render_card(meta: dict) -> str:
         _metrics_table(meta.get("metrics", {})),
         f"Reproduce: `{meta.get('evaluation_command', '?')}`",
         "",
+        *task.card_sections(meta),
         "The FID/KID/precision-recall features come from a classifier kerasgan trained on the "
         "dataset, not from InceptionV3: the numbers compare models within kerasgan only, "
         "and are not comparable with published Inception FIDs.",
@@ -138,3 +104,53 @@ def render_card(meta: dict) -> str:
         "",
     ]
     return "\n".join(front + [""] + lines)
+
+
+def _fine_tuned_card(meta: dict) -> str:
+    """The card of a checkpoint fine-tuned by `kerasgan finetune`: base model, data,
+    held-out metrics before and after."""
+    def table(results):
+        rows = [f"| `{k}` | {'null' if v is None else format(v, '.4g')} |"
+                for k, v in results.items() if k != "protocol"]
+        return "\n".join(["| metric | value |", "|---|---|", *rows]) if rows else "_not measured_"
+
+    base = meta["finetuned_from"]
+    d, t = meta["data"], meta["training"]
+    notes = []
+    if t.get("interrupted"):
+        notes.append(f"- **Interrupted** (Ctrl-C) at step {t['interrupted']['at_step']} of "
+                     f"{t['interrupted']['of']}.")
+    if meta.get("evaluation", {}).get("note"):
+        notes.append(f"- {meta['evaluation']['note']}")
+    if meta["metrics_before"].get("protocol", {}).get("note"):
+        # Set by kerasgan.metrics below its reliable sample size.
+        notes.append(f"- Metrics on {meta['metrics_before']['protocol'].get('num_real')} "
+                     "held-out images: compare before with after only; at this size every "
+                     "metric carries a large sample-size bias (docs/metrics.md).")
+    notes = "\n".join(notes)
+    return f"""---
+library_name: keras
+license: apache-2.0
+tags: [gan, kerasgan, fine-tuned]
+base_model: kerasgan/{base['name']}
+---
+# {meta['name']}
+
+Fine-tuned from `{base['name']}` (revision `{base['revision']}`) on
+{d['num_train_images']} images from `{d['dataset']}`; {d['num_holdout_images']} more were
+held out for the metrics below.
+
+![samples](samples.png)
+
+- Steps: {t['steps']} at batch {t['batch_size']} ({t['epochs']} passes over the images),
+  {t['wall_time_s']} s; augmentation: {t['augment']}; FreezeD: {t['freeze_d']};
+  learning rate {t['learning_rate']}.
+- Command: `{t['command']}`
+{notes}
+
+## Held-out metrics before fine-tuning
+{table(meta['metrics_before'])}
+
+## After
+{table(meta['metrics'])}
+"""

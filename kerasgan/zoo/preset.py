@@ -1,9 +1,11 @@
 """The checkpoint ("preset") folder format: write one atomically, read one safely.
 
-A preset folder holds `config.json`, `metadata.json`, `generator.weights.h5`,
-`discriminator.weights.h5`, `golden.npz`, `samples.png` and a `README.md`
-model card. `metadata.json["files"]` lists the sha256 of every file that is
-loaded, so a copy can be verified without the registry.
+A preset folder holds `config.json`, `metadata.json`, `<network>.weights.h5` for
+every network the GAN holds (`generator.weights.h5` holds the EMA weights where
+there are any; `discriminator.weights.h5` and the other training networks are
+there for fine-tuning), `golden.npz`, `samples.png` and a `README.md` model card.
+`metadata.json["files"]` lists the sha256 of every file that is loaded, so a copy
+can be verified without the registry.
 """
 
 from __future__ import annotations
@@ -25,8 +27,18 @@ GOLDEN_FILE = "golden.npz"
 SAMPLES_FILE = "samples.png"
 CARD_FILE = "README.md"
 REQUIRED_FILES = (CONFIG_FILE, METADATA_FILE, GENERATOR_WEIGHTS)
-#: Files whose bytes are loaded, and so verified.
-VERIFIED_FILES = (CONFIG_FILE, GENERATOR_WEIGHTS, DISCRIMINATOR_WEIGHTS, GOLDEN_FILE)
+WEIGHTS_SUFFIX = ".weights.h5"
+#: Files other than the networks' weights whose bytes are loaded, and so verified.
+VERIFIED_FILES = (CONFIG_FILE, GOLDEN_FILE)
+
+
+def weights_file(network: str) -> str:
+    return f"{network}{WEIGHTS_SUFFIX}"
+
+
+def is_verified(name: str) -> bool:
+    """Whether a checkpoint file is read when loading (and so must match its sha256)."""
+    return name in VERIFIED_FILES or name.endswith(WEIGHTS_SUFFIX)
 GOLDEN_SEED = 1234
 GOLDEN_COUNT = 8
 
@@ -78,30 +90,35 @@ def save_to_preset(gan, path, *, metadata: dict | None = None, card: str | None 
     with atomic_directory(path, overwrite=overwrite) as tmp:
         (tmp / CONFIG_FILE).write_text(json.dumps(keras.saving.serialize_keras_object(gan),
                                                   indent=2, sort_keys=True))
-        gan.sampling_generator.save_weights(tmp / GENERATOR_WEIGHTS)
-        gan.discriminator.save_weights(tmp / DISCRIMINATOR_WEIGHTS)
+        for name in gan.NETWORKS:
+            # A sampled network is stored as its EMA copy: the weights that generate.
+            network = gan.sampling_network(name) if name in gan.SAMPLED_NETWORKS else \
+                getattr(gan, name)
+            network.save_weights(tmp / weights_file(name))
         golden = golden_outputs(gan, sample_inputs)
         with open(tmp / GOLDEN_FILE, "wb") as f:
             np.savez(f, **golden)
         if sample_inputs is None:
             sample_inputs = gan.example_inputs(64, seed=samples_seed)
         save_image(tmp / SAMPLES_FILE, gan.preview(sample_inputs), upscale=2)
+        from kerasgan.tasks import task_of
+
+        for file_name, grid in task_of(gan).preset_images(gan).items():
+            save_image(tmp / file_name, grid, upscale=2)
         meta = dict(metadata or {})
         meta.setdefault("name", path.name)
         meta["class_name"] = type(gan).__name__
         meta["task"] = gan.task
         meta["image_shape"] = list(gan.image_shape)
         meta["latent_dim"] = gan.latent_dim
-        if getattr(gan, "num_classes", None):
-            meta["num_classes"] = gan.num_classes
-        if gan.task == "text-to-image":
-            meta["vocabulary"] = list(gan.vocabulary)
-            meta["captions"] = list(gan.captions or [])
-            meta["max_caption_length"] = gan.max_caption_length
+        meta.update(task_of(gan).preset_metadata(gan))
         meta["parameters"] = gan.count_params_by_network()
         meta["versions"] = environment_versions()
         meta["golden"] = {"seed": GOLDEN_SEED, "count": GOLDEN_COUNT}
-        meta["files"] = {name: sha256_file(tmp / name) for name in VERIFIED_FILES}
+        meta["networks"] = {name: "sampled" if name in gan.SAMPLED_NETWORKS else "training"
+                            for name in gan.NETWORKS}
+        meta["files"] = {p.name: sha256_file(p) for p in sorted(tmp.iterdir())
+                         if is_verified(p.name)}
         (tmp / METADATA_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True))
         if card is None:
             from kerasgan.zoo.card import render_card
@@ -155,13 +172,13 @@ def load_from_preset(path, *, with_discriminator: bool = False, compile: bool = 
         )
     metadata = read_metadata(path)
     if expected_hashes is not None:
-        verify_files(path, {k: v for k, v in expected_hashes.items() if k in VERIFIED_FILES
-                            and (k != DISCRIMINATOR_WEIGHTS or with_discriminator)},
-                     source="the kerasgan registry")
-    elif "files" in metadata:
-        verify_files(path, {k: v for k, v in metadata["files"].items()
-                            if k != DISCRIMINATOR_WEIGHTS or with_discriminator},
-                     source=f"{METADATA_FILE}")
+        manifest, source = expected_hashes, "the kerasgan registry"
+    else:
+        manifest, source = metadata.get("files"), METADATA_FILE
+    if manifest is not None:
+        # Weights are verified below, once the config names the networks to load.
+        verify_files(path, {k: v for k, v in manifest.items() if k in VERIFIED_FILES},
+                     source=source)
     config_text = (path / CONFIG_FILE).read_text()
     try:
         config = json.loads(config_text)
@@ -175,16 +192,26 @@ def load_from_preset(path, *, with_discriminator: bool = False, compile: bool = 
         name = config.get("registered_name") or config.get("class_name")
         from kerasgan.models import VARIANTS
 
-        known = ", ".join(f"kerasgan>{cls.__name__}" for cls in VARIANTS.values())
+        known = ", ".join(sorted({f"kerasgan>{cls.__name__}" for cls in VARIANTS.values()}))
         raise PresetError(
             f"{path / CONFIG_FILE} names a class that can't be built: '{name}'. "
             f"Known classes: {known}. Is kerasgan older than the checkpoint? ({e})"
         ) from e
-    gan.generator.load_weights(path / GENERATOR_WEIGHTS)
-    if gan.ema_generator is not None:
-        gan.ema_generator.set_weights(gan.generator.get_weights())
-    if with_discriminator:
-        gan.discriminator.load_weights(path / DISCRIMINATOR_WEIGHTS)
+    to_load = [name for name in gan.NETWORKS
+               if name in gan.SAMPLED_NETWORKS or with_discriminator]
+    missing = [weights_file(name) for name in to_load if not (path / weights_file(name)).is_file()]
+    if missing:
+        raise PresetError(
+            f"Checkpoint folder {path} is missing {', '.join(missing)}, which "
+            f"{type(gan).__name__} needs{' for fine-tuning' if with_discriminator else ''}.")
+    if manifest is not None:
+        verify_files(path, {weights_file(n): manifest[weights_file(n)] for n in to_load
+                            if weights_file(n) in manifest}, source=source)
+    for name in to_load:
+        getattr(gan, name).load_weights(path / weights_file(name))
+        ema = getattr(gan, f"ema_{name}", None)
+        if ema is not None:
+            ema.set_weights(getattr(gan, name).get_weights())
     if compile:
         gan.compile()
     gan.preset_path = str(path)

@@ -1,7 +1,7 @@
 """Runs 3 GAN steps on 1 device and on MirroredStrategy over 2 logical CPUs, from the
 same initial weights and global batch, and prints the largest weight difference.
 
-Usage: python mirrored_equivalence.py none|gp|pix2pix|stackgan
+Usage: python mirrored_equivalence.py none|gp|pix2pix|stackgan|sngan|infogan|bigan
 
 - none: DCGAN with batch norm; gp: WGAN-GP (Wasserstein losses, gradient penalty,
   layer-norm critic); pix2pix: the adversarial + L1 objective of an image-to-image
@@ -32,9 +32,9 @@ import numpy as np  # noqa: E402
 import kerasgan  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from gan_test_case import DIGIT_CAPTIONS, TINY_INIT_KWARGS  # noqa: E402
+from gan_test_case import DIGIT_CAPTIONS, VARIANT_SPECS  # noqa: E402
 
-CASES = ("none", "gp", "pix2pix", "stackgan")
+CASES = ("none", "gp", "pix2pix", "stackgan", "sngan", "infogan", "bigan")
 case = sys.argv[1] if len(sys.argv) > 1 else "none"
 if case not in CASES:
     raise SystemExit(f"Unknown case {case!r}. Expected one of: {', '.join(CASES)}")
@@ -63,17 +63,18 @@ def build():
     keras.utils.set_random_seed(0)
     if case == "pix2pix":
         gan = kerasgan.Pix2Pix.from_size("small", seed=3, ema_decay=0.9)
-    elif case == "stackgan":
-        gan = kerasgan.models.create("stackgan", **TINY_INIT_KWARGS["stackgan"])
+    elif case in ("stackgan", "sngan", "infogan"):
+        gan = kerasgan.models.create(case, **VARIANT_SPECS[case]["init_kwargs"])
+    elif case == "bigan":
+        # Without dropout: its masks are drawn per replica, so they can't match one device's.
+        gan = kerasgan.models.create(case, **VARIANT_SPECS[case]["init_kwargs"], d_dropout=0.0)
+    elif case == "gp":
+        # The WGAN-GP variant: layer-norm critic, Wasserstein loss, gradient penalty.
+        gan = kerasgan.WGANGP.from_size("small", latent_dim=16, seed=3, ema_decay=0.9, d_steps=2)
     else:
-        # WGAN-GP's critic has layer norm: batch norm would couple the penalized samples.
-        gan = kerasgan.DCGAN.from_size("small", latent_dim=16, seed=3, ema_decay=0.9,
-                                       d_normalization="layer" if case == "gp" else "batch")
-    kwargs = {"d_optimizer": sgd(), "g_optimizer": sgd()}
-    if case == "gp":
-        kwargs.update(d_loss="wasserstein", g_loss="wasserstein",
-                      d_penalty=kerasgan.penalties.GradientPenalty(10.0))
-    gan.compile(jit_compile=False, **kwargs)
+        gan = kerasgan.DCGAN.from_size("small", latent_dim=16, seed=3, ema_decay=0.9)
+    # SGD for every update group (InfoGAN's `g` group also updates its Q head).
+    gan.compile(jit_compile=False, optimizers={g.name: sgd() for g in gan.update_groups()})
     return gan
 
 
@@ -85,7 +86,8 @@ def dataset():
         # Token ids, not caption strings (StackGAN takes either): Keras's fit under a
         # strategy first averages a batch over the replicas, which fails on strings.
         digits, captions = real_captioned_digits()
-        token_ids = kerasgan.models.create("stackgan", **TINY_INIT_KWARGS["stackgan"]).tokenize(captions)
+        token_ids = kerasgan.models.create(
+            "stackgan", **VARIANT_SPECS["stackgan"]["init_kwargs"]).tokenize(captions)
         return tf.data.Dataset.from_tensor_slices(
             (digits.astype("float32") / 127.5 - 1.0, token_ids)).batch(32, drop_remainder=True)
     return kerasgan.data.from_numpy(images, batch_size=32, shuffle=False)
@@ -99,7 +101,7 @@ def run(strategy):
 
 
 def trained_weights(gan):
-    return [w.numpy() for w in gan.generator.trainable_weights + gan.discriminator.trainable_weights]
+    return [w.numpy() for network in gan.networks.values() for w in network.trainable_weights]
 
 
 single, h1 = run(tf.distribute.OneDeviceStrategy("/cpu:0"))
@@ -111,8 +113,7 @@ diffs = [float(np.abs(a - b).max()) for a, b in zip(single.get_weights(), mirror
 update = max(np.abs(a - b).max() for a, b in zip(trained_weights(single), trained_weights(build())))
 print("MAXDIFF", max(diffs), "UPDATE", update)
 print("LOSSES", h1["d_loss"][-1], h2["d_loss"][-1], h1["g_loss"][-1], h2["g_loss"][-1])
-owners = {id(w): net.name for net in (single.generator, single.discriminator,
-                                       single.ema_generator) if net is not None
-          for w in net.weights}
+owners = {id(w): net.name for net in [*single.networks.values(), single.ema_generator]
+          if net is not None for w in net.weights}
 worst = sorted(zip(diffs, single.weights), key=lambda pair: -pair[0])[:5]
 print("WORST", "; ".join(f"{owners.get(id(w), single.name)}/{w.path} {d:.3g}" for d, w in worst))

@@ -15,6 +15,7 @@ import numpy as np  # noqa: E402
 
 inputs_path, saved_model, tflite, tflite_int8, onnx_path, out_path = sys.argv[2:8]
 inputs = dict(np.load(inputs_path))
+encode_images = inputs.pop("encode_images", None)  # encoding models: images for `encode`
 results = {}
 # Text-to-image: LiteRT and ONNX take token ids, made here by the rule in the
 # exported tokenizer.json (plain Python, no kerasgan, no TensorFlow).
@@ -41,10 +42,9 @@ serving = loaded.signatures["serving_default"]
 results["saved_model"] = serving(**{k: tf.constant(v) for k, v in inputs.items()})["images"].numpy()
 if "sample" in loaded.signatures:
     sample_args = {"seed": tf.constant(7, tf.int64), "num_images": tf.constant(3, tf.int32)}
-    if "labels" in inputs:
-        sample_args["labels"] = tf.constant(inputs["labels"][:3])
-    if "captions" in inputs:
-        sample_args["captions"] = tf.constant(inputs["captions"][:3])
+    for key in ("labels", "captions", "category", "continuous"):
+        if key in inputs:
+            sample_args[key] = tf.constant(inputs[key][:3])
     results["sample"] = loaded.signatures["sample"](**sample_args)["images"].numpy()
     truncated = loaded.signatures["sample_truncated"](truncation=tf.constant(0.5), **sample_args)
     results["sample_truncated"] = truncated["images"].numpy()
@@ -60,6 +60,11 @@ def error_of(signature, **bad):
 
 if "labels" in inputs:
     results["bad_label_error"] = error_of(serving, **dict(inputs, labels=np.full_like(inputs["labels"], 99)))
+if "category" in inputs:
+    results["bad_category_error"] = error_of(
+        serving, **dict(inputs, category=np.full_like(inputs["category"], 10)))
+    results["bad_continuous_error"] = error_of(
+        serving, **dict(inputs, continuous=np.full_like(inputs["continuous"], 3.0)))
 if "captions" in inputs:
     unknown = inputs["captions"].astype(object)
     unknown[0] = "latin small lettr b"
@@ -72,22 +77,36 @@ if "translate" in loaded.signatures:
                       inputs["images"].shape[3]), np.uint8)
     results["bad_size_error"] = error_of(translate, images=wrong)
 
+if encode_images is not None:
+    encode = loaded.signatures["encode"]
+    results["encode_saved_model"] = encode(images=tf.constant(encode_images))["latents"].numpy()
+    results["bad_encode_error"] = error_of(encode, images=np.zeros((1, 30, 30, 1), np.uint8))
+
 from ai_edge_litert.interpreter import Interpreter  # noqa: E402
 
 
-def run_litert(path):
+def run_litert(path, feed, output="images"):
     interpreter = Interpreter(model_path=path)
     runner = interpreter.get_signature_runner()
-    return runner(**id_inputs)["images"]
+    return runner(**feed)[output]
 
 
-results["tflite"] = run_litert(tflite)
-results["tflite_int8"] = run_litert(tflite_int8)
+results["tflite"] = run_litert(tflite, id_inputs)
+results["tflite_int8"] = run_litert(tflite_int8, id_inputs)
 
 import onnxruntime  # noqa: E402
 
-session = onnxruntime.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
-feed = {i.name: id_inputs[i.name.split(":")[0]] for i in session.get_inputs()}
-results["onnx"] = session.run(None, feed)[0]
+
+def run_onnx(path, feed):
+    session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+    return session.run(None, {i.name: feed[i.name.split(":")[0]] for i in session.get_inputs()})[0]
+
+
+results["onnx"] = run_onnx(onnx_path, id_inputs)
+if encode_images is not None:  # LiteRT and ONNX hold `encode` in a file of its own
+    results["encode_tflite"] = run_litert(tflite.replace(".tflite", ".encode.tflite"),
+                                          {"images": encode_images}, "latents")
+    results["encode_onnx"] = run_onnx(onnx_path.replace(".onnx", ".encode.onnx"),
+                                      {"images": encode_images})
 np.savez(out_path, **results)
 print("RUNTIMES OK", sorted(results))

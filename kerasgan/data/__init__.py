@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from kerasgan.utils import tensor_from_uint8
+
 logger = logging.getLogger("kerasgan.data")
 
 FASHION_MNIST_CLASSES = (
@@ -40,15 +42,7 @@ _IDX_LABELS_MAGIC = 2049
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 
 
-class DatasetNotFoundError(FileNotFoundError):
-    """A dataset's files are not on this machine; the message says how to get them."""
-
-
-def cache_dir() -> Path:
-    """Where kerasgan keeps converted datasets: `$KERASGAN_CACHE` or `~/.cache/kerasgan`."""
-    path = Path(os.environ.get("KERASGAN_CACHE", Path.home() / ".cache" / "kerasgan"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+from kerasgan.data._common import DatasetNotFoundError, cache_dir  # noqa: E402,F401
 
 
 # ---------------------------------------------------------------------------
@@ -265,7 +259,7 @@ def _validate_arrays(images, labels, num_classes):
 
 def _scale(images):
     if images.dtype == tf.uint8:
-        return tf.cast(images, tf.float32) / 127.5 - 1.0
+        return tensor_from_uint8(images)
     return tf.cast(images, tf.float32)
 
 
@@ -690,7 +684,7 @@ def image_folder(path, *, image_size=(64, 64), channels: int = 3, labels: bool =
     notice says what was converted; unreadable files are named and skipped, or
     raise with `on_error="raise"`), then batched like `from_numpy`. Fine-tuning
     folders are small; for a folder of many GB, build a TFDS `ImageFolder` instead
-    (`kerasgan.tfds_source`).
+    (`kerasgan.data.tfds`).
 
     Args:
         path: a folder of images (`.png .jpg .jpeg .bmp .gif`), or of class
@@ -721,3 +715,7 @@ def image_folder(path, *, image_size=(64, 64), channels: int = 3, labels: bool =
 def dataset_names() -> list[str]:
     """Every dataset name `load_dataset`, `load_pairs` and `load_captions` know."""
     return sorted({*DATASETS, *PAIRED_DATASETS, *CAPTIONED_DATASETS})
+
+
+# TensorFlow Datasets (TFDS itself is imported on first use).
+from kerasgan.data.tfds import from_tfds, load_tfds, parse_tfds_spec, tfds_info  # noqa: E402,F401

@@ -32,7 +32,8 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from kerasgan.data import DatasetNotFoundError, _finish, _scale
+from kerasgan.data import _finish, _scale
+from kerasgan.data._common import DatasetNotFoundError
 
 logger = logging.getLogger("kerasgan.tfds")
 
