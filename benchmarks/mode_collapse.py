@@ -58,7 +58,7 @@ def build_networks(setting):
     for _ in range(2):
         x = keras.layers.Dense(128, activation="relu")(x)
     if setting == "minibatch-discrimination":
-        x = kerasgan.layers.MinibatchDiscrimination(num_kernels=16, kernel_dim=8)(x)
+        x = kerasgan.layers.MinibatchDiscrimination(num_kernels=8, kernel_dim=4)(x)
     elif setting == "minibatch-stddev":
         x = kerasgan.layers.MinibatchStdDev(group_size=4)(x)
     discriminator = keras.Model(points, keras.layers.Dense(1, name="logits")(x),

@@ -27,6 +27,33 @@ def from_uint8(images) -> np.ndarray:
     return np.asarray(images).astype(np.float32) / 127.5 - 1.0
 
 
+def check_image_batch(images, shape, what: str = "images") -> np.ndarray:
+    """A batch of images as float32 in [-1, 1], or a clear error: uint8 `(N, *shape)` in
+    [0, 255] (or `(N, H, W)` for one channel), or floats in [-1, 1]."""
+    images = np.asarray(images)
+    shape = tuple(shape)
+    if images.ndim == 3 and shape[-1] == 1:
+        images = images[..., None]
+    if images.ndim != 4 or images.shape[1:] != shape:
+        raise ValueError(
+            f"Expected {what} of shape (N, {', '.join(map(str, shape))}). "
+            f"Received: shape={images.shape}. Resize them first, e.g. with "
+            "kerasgan.data.image_folder(..., image_size=gan.image_size).")
+    if images.dtype == np.uint8:
+        return from_uint8(images)
+    if not np.issubdtype(images.dtype, np.floating):
+        raise TypeError(f"Images must be uint8 or float in [-1, 1]. Received: dtype={images.dtype}")
+    low, high = float(np.min(images)), float(np.max(images))
+    # A little slack for values rounded on the way to [-1, 1] (x / 127.5 - 1).
+    if not (np.isfinite(low) and np.isfinite(high)) or low < -1.0 - 1e-5 or high > 1.0 + 1e-5:
+        hint = (" They look like pixel values in [0, 255]: pass them as uint8 "
+                "(images.astype('uint8')) or scale them with images / 127.5 - 1."
+                if high > 1.0 + 1e-5 and np.isfinite(high) and high <= 255 and low >= 0 else "")
+        raise ValueError(
+            f"Float images must be in [-1, 1].{hint} Received: values in [{low:g}, {high:g}]")
+    return images.astype(np.float32)
+
+
 def tensor_to_uint8(images):
     """`to_uint8` in a TensorFlow graph (round half to even, like `np.rint`)."""
     import tensorflow as tf

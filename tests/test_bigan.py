@@ -23,7 +23,7 @@ def test_encode_names_bad_images():
     with pytest.raises(ValueError, match=r"Expected images of shape \(N, 28, 28, 1\). "
                                          r"Received: shape=\(2, 32, 32, 1\)"):
         gan.encode(np.zeros((2, 32, 32, 1), np.uint8))
-    with pytest.raises(ValueError, match=r"Float images must be in \[-1, 1\].*max=255"):
+    with pytest.raises(ValueError, match=r"Float images must be in \[-1, 1\].*Received: values in \[255, 255\]"):
         gan.encode(np.full((2, 28, 28, 1), 255.0, np.float32))
     with pytest.raises(TypeError, match="uint8 or float"):
         gan.encode(np.zeros((2, 28, 28, 1), np.int64))

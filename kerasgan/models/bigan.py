@@ -25,7 +25,7 @@ from keras import layers
 from kerasgan.models._registry import register_variant
 from kerasgan.models.dcgan import SIZES, build_dcgan_generator, upsampling_plan
 from kerasgan.models.gan import GAN, GroupLosses, UpdateGroup
-from kerasgan.utils import from_uint8
+from kerasgan.utils import check_image_batch
 
 
 def build_encoder(image_shape=(28, 28, 1), latent_dim=64, base_filters=64,
@@ -135,23 +135,7 @@ class BiGAN(GAN):
     def check_images(self, images) -> np.ndarray:
         """uint8 `(N, H, W, C)` in [0, 255] (or `(N, H, W)` for one channel), or floats in
         [-1, 1], as float32 in [-1, 1]."""
-        images = np.asarray(images)
-        if images.ndim == 3 and self.image_shape[-1] == 1:
-            images = images[..., None]
-        if images.ndim != 4 or images.shape[1:] != self.image_shape:
-            raise ValueError(
-                f"Expected images of shape (N, {', '.join(map(str, self.image_shape))}). "
-                f"Received: shape={images.shape}. Resize them first, e.g. with "
-                "kerasgan.data.image_folder(..., image_size=gan.image_size).")
-        if images.dtype == np.uint8:
-            return from_uint8(images)
-        if not np.issubdtype(images.dtype, np.floating):
-            raise TypeError(f"Images must be uint8 or float in [-1, 1]. Received: "
-                            f"dtype={images.dtype}")
-        if images.size and (images.min() < -1.0 - 1e-6 or images.max() > 1.0 + 1e-6):
-            raise ValueError("Float images must be in [-1, 1] (or pass uint8 in [0, 255]). "
-                             f"Received: min={images.min():g}, max={images.max():g}")
-        return images.astype(np.float32)
+        return check_image_batch(images, self.image_shape)
 
     def encode(self, images, *, batch_size: int = 256) -> np.ndarray:
         """Latents `(N, latent_dim)` of images (from the encoder's EMA when there is one)."""

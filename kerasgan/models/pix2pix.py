@@ -10,7 +10,7 @@ from keras import layers
 
 from kerasgan.models._registry import register_variant
 from kerasgan.models.gan import GAN, GroupLosses
-from kerasgan.utils import from_uint8, to_uint8
+from kerasgan.utils import check_image_batch, to_uint8
 
 SIZES = {
     "small": {"base_filters": 32, "depth": 2},
@@ -176,29 +176,7 @@ class Pix2Pix(GAN):
     def check_images(self, images) -> np.ndarray:
         """Source images as float32 in [-1, 1]: uint8 in [0, 255] or floats in [-1, 1],
         `(N, H, W, C)`, or `(N, H, W)` for one channel."""
-        images = np.asarray(images)
-        if images.ndim == 3 and self.source_shape[-1] == 1:
-            images = images[..., None]
-        if images.ndim != 4 or images.shape[1:] != self.source_shape:
-            raise ValueError(
-                f"Expected source images of shape (N, {', '.join(map(str, self.source_shape))}). "
-                f"Received: shape={images.shape}. Resize them first, e.g. with "
-                "kerasgan.data.image_folder(..., image_size=gan.image_size)."
-            )
-        if images.dtype == np.uint8:
-            return from_uint8(images)
-        if not np.issubdtype(images.dtype, np.floating):
-            raise TypeError(f"Images must be uint8 or float in [-1, 1]. Received: dtype={images.dtype}")
-        low, high = float(np.min(images)), float(np.max(images))
-        # A little slack for values rounded on the way to [-1, 1] (x / 127.5 - 1).
-        if not (np.isfinite(low) and np.isfinite(high)) or low < -1.0 - 1e-5 or high > 1.0 + 1e-5:
-            hint = (" They look like pixel values in [0, 255]: pass them as uint8 "
-                    "(images.astype('uint8')) or scale them with images / 127.5 - 1."
-                    if high > 1.0 + 1e-5 and np.isfinite(high) and high <= 255 and low >= 0
-                    else "")
-            raise ValueError(
-                f"Float images must be in [-1, 1].{hint} Received: values in [{low:g}, {high:g}]")
-        return images.astype(np.float32)
+        return check_image_batch(images, self.source_shape, "source images")
 
     def translate(self, images, *, batch_size: int = 256, output="uint8") -> np.ndarray:
         """Translates source images (from the EMA generator when there is one).

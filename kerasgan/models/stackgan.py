@@ -231,6 +231,11 @@ class StackGAN(GAN):
             output_sequence_length=self.max_caption_length, vocabulary=self.vocabulary,
             name="tokenizer")
         self.tokenizer.build((None,))  # export tracks only built layers
+        # Its inner StringLookup too: with any layer unbuilt, Keras's fit under a
+        # tf.distribute strategy tries to build the model by calling it on the images.
+        for layer in self.tokenizer._flatten_layers(include_self=False):
+            if not layer.built:
+                layer.build((None,))
         augmentation = self.generator.get_layer("conditioning_augmentation")
         self.noise_dim = augmentation.noise_dim
         self.condition_dim = augmentation.condition_dim

@@ -28,6 +28,14 @@ def gated(tensors, checks):
         return [tf.identity(t) for t in tensors]
 
 
+def checked_images(images, shape):
+    """uint8 images gated on their shape being `(N, *shape)`."""
+    expected = ", ".join(str(d) for d in shape)
+    return gated([images], [tf.debugging.assert_equal(
+        tf.shape(images)[1:], tf.constant(shape, tf.int32),
+        message=f"images must have shape [N, {expected}] (uint8)")])[0]
+
+
 class ServingModule:
     """Base: `endpoints` maps signature names to tf.functions; `tracked` lists the Keras
     objects whose variables the export must hold."""
@@ -220,10 +228,7 @@ class EncodingServing(LatentServing):
 
     def encode(self, images):
         if self.check_inputs:
-            expected = ", ".join(str(d) for d in self.image_shape)
-            images, = gated([images], [tf.debugging.assert_equal(
-                tf.shape(images)[1:], tf.constant(self.image_shape, tf.int32),
-                message=f"images must have shape [N, {expected}] (uint8)")])
+            images = checked_images(images, self.image_shape)
         scaled = tensor_from_uint8(images)
         return {"latents": tf.cast(self.encoder(scaled, training=False), tf.float32)}
 
@@ -338,9 +343,6 @@ class TranslationServing(ServingModule):
 
     def translate(self, images):
         if self.check_inputs:
-            expected = ", ".join(str(d) for d in self.source_shape)
-            images, = gated([images], [tf.debugging.assert_equal(
-                tf.shape(images)[1:], tf.constant(self.source_shape, tf.int32),
-                message=f"images must have shape [N, {expected}] (uint8)")])
+            images = checked_images(images, self.source_shape)
         scaled = tensor_from_uint8(images)
         return {"images": to_uint8(self.generator(scaled, training=False))}
