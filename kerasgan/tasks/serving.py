@@ -97,16 +97,17 @@ class LatentServing(ServingModule):
         return latents
 
     # ---- shared
+    def latent_checks(self, latents) -> list:
+        return [tf.debugging.assert_equal(tf.shape(latents)[1], self.latent_dim,
+                                          message=f"latents must have shape [N, {self.latent_dim}]"),
+                tf.debugging.assert_equal(
+                    tf.reduce_all(tf.math.is_finite(latents)), True,
+                    message="latents must be finite (NaN or inf give black images)")]
+
     def images(self, latents, *conditions):
         if not self.check_inputs:
             return self.flagged(latents, *conditions)
-        checks = [
-            tf.debugging.assert_equal(tf.shape(latents)[1], self.latent_dim,
-                                      message=f"latents must have shape [N, {self.latent_dim}]"),
-            tf.debugging.assert_equal(
-                tf.reduce_all(tf.math.is_finite(latents)), True,
-                message="latents must be finite (NaN or inf give black images)"),
-            *self.condition_checks(latents, *conditions)]
+        checks = [*self.latent_checks(latents), *self.condition_checks(latents, *conditions)]
         latents, *conditions = gated([latents, *conditions], checks)
         return {"images": to_uint8(self.generator(self.generator_inputs(latents, *conditions),
                                                   training=False))}
@@ -316,13 +317,7 @@ class TextServing(LatentServing):
         return [latents, ids]
 
     def from_token_ids(self, latents, token_ids):
-        checks = [
-            tf.debugging.assert_equal(tf.shape(latents)[1], self.latent_dim,
-                                      message=f"latents must have shape [N, {self.latent_dim}]"),
-            tf.debugging.assert_equal(
-                tf.reduce_all(tf.math.is_finite(latents)), True,
-                message="latents must be finite (NaN or inf give black images)"),
-            *self.id_checks(latents, token_ids)]
+        checks = [*self.latent_checks(latents), *self.id_checks(latents, token_ids)]
         latents, token_ids = gated([latents, token_ids], checks)
         return {"images": to_uint8(self.generator([latents, token_ids], training=False))}
 
