@@ -12,10 +12,18 @@ training moved the trainable weights>`, the last losses of both runs, and the we
 that differ most, so a failure names what diverged.
 """
 
+import os
 import sys
 from pathlib import Path
 
-import tensorflow as tf
+# TensorFlow's own kernels on every machine: it turns oneDNN's on by default only on some
+# CPUs (AVX-512 VNNI and newer), and there pix2pix's two runs land 7e-6 apart instead of
+# 1e-7, and one DCGAN run here (TF_ENABLE_ONEDNN_OPTS=1) trained differently altogether
+# (0.028 apart, the size of the failure reported from an AVX-512 machine). This check is
+# about how the loss is split over replicas, not about kernels.
+os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
+
+import tensorflow as tf  # noqa: E402
 
 # One op at a time, each kernel on one thread: the order of every float reduction is
 # then fixed, whatever else the machine is doing. With TensorFlow's default pools the
