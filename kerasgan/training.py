@@ -81,8 +81,6 @@ PENALTY_KINDS = ("gradient_penalty", "r1", "none")
 #: named datasets -> the splits their loaders accept; any other name must be a folder.
 DATASET_SPLITS = {"fashion-mnist": ("train", "test"), "mnist": ("train", "test", "all"),
                   "fashion-mnist-edges": ("train", "test"), "glyphs": ("train", "test", "all")}
-#: model task -> the kind of dataset it trains on.
-
 _TYPE_NAMES = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
                list: "a list", dict: "a table"}
 

@@ -73,6 +73,14 @@ def build_conditional_discriminator(num_classes=10, image_shape=(28, 28, 1), arc
     return keras.Model([images, labels], logits, name=name)
 
 
+def dataset_class_names(dataset, num_classes=None) -> tuple[str, ...] | None:
+    """The class names of a dataset the model learned, if they fit its class count."""
+    names = DATASET_CLASS_NAMES.get(dataset)
+    if names is None or (num_classes and len(names) != num_classes):
+        return None
+    return names
+
+
 @register_variant("cgan")
 class ConditionalGAN(GAN):
     """A class-conditional GAN. Train on `(images, labels)` batches.
@@ -116,8 +124,7 @@ class ConditionalGAN(GAN):
         if self._class_names is not None:
             return self._class_names
         dataset = (getattr(self, "preset_metadata", None) or {}).get("data", {}).get("dataset")
-        names = DATASET_CLASS_NAMES.get(dataset)
-        return names if names is not None and len(names) == self.num_classes else None
+        return dataset_class_names(dataset, self.num_classes)
 
     @classmethod
     def from_size(cls, size="small", *, num_classes=10, image_shape=(28, 28, 1), latent_dim=100,

@@ -37,12 +37,10 @@ class Conditional(Task):
         """From the metadata, else the names of the dataset the model learned."""
         if meta.get("class_names"):
             return list(meta["class_names"])
-        from kerasgan.models.conditional_gan import DATASET_CLASS_NAMES
+        from kerasgan.models.conditional_gan import dataset_class_names
 
-        names = DATASET_CLASS_NAMES.get(meta.get("data", {}).get("dataset"))
-        if names is None or (meta.get("num_classes") and len(names) != meta["num_classes"]):
-            return None
-        return list(names)
+        names = dataset_class_names(meta.get("data", {}).get("dataset"), meta.get("num_classes"))
+        return None if names is None else list(names)
 
     def card_usage(self, meta):
         names = self.class_names(meta)
