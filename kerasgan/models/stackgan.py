@@ -269,6 +269,25 @@ class StackGAN(GAN):
         self.augment = None
 
     # ------------------------------------------------------------- training
+    def fit(self, x=None, *args, **kwargs):
+        """`keras.Model.fit`; a `tf.data.Dataset` of `(images, caption strings)` is
+        tokenized in its own pipeline first. Under a strategy with several replicas,
+        Keras splits each batch across them with ops that refuse strings."""
+        x = self.tokenized(x)
+        if "validation_data" in kwargs:
+            kwargs["validation_data"] = self.tokenized(kwargs["validation_data"])
+        return super().fit(x, *args, **kwargs)
+
+    def tokenized(self, dataset):
+        """`dataset` with string captions replaced by token ids (anything else as is)."""
+        if not isinstance(dataset, tf.data.Dataset):
+            return dataset
+        spec = dataset.element_spec
+        if not (isinstance(spec, tuple) and len(spec) == 2 and spec[1].dtype == tf.string):
+            return dataset
+        return dataset.map(lambda images, captions: (images, self.tokenizer(captions)),
+                           num_parallel_calls=tf.data.AUTOTUNE)
+
     def unpack(self, data):
         if not isinstance(data, (tuple, list)) or len(data) != 2:
             raise ValueError(

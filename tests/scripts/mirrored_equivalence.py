@@ -92,13 +92,10 @@ def dataset():
         return kerasgan.data.from_pairs(kerasgan.data.edge_maps(images), images, batch_size=32,
                                         shuffle=False)
     if case == "stackgan":
-        # Token ids, not caption strings (StackGAN takes either): Keras's fit under a
-        # strategy first averages a batch over the replicas, which fails on strings.
+        # Caption strings, as users train: StackGAN.fit tokenizes them in the pipeline
+        # (Keras's split of a batch over replicas refuses strings).
         digits, captions = real_captioned_digits()
-        token_ids = kerasgan.models.create(
-            "stackgan", **VARIANT_SPECS["stackgan"]["init_kwargs"]).tokenize(captions)
-        return tf.data.Dataset.from_tensor_slices(
-            (digits.astype("float32") / 127.5 - 1.0, token_ids)).batch(32, drop_remainder=True)
+        return kerasgan.data.from_captions(digits, captions, batch_size=32, shuffle=False)
     return kerasgan.data.from_numpy(images, batch_size=32, shuffle=False)
 
 
