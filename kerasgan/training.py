@@ -78,9 +78,6 @@ VARIANT_KEYS = ("num_classes", "image_shape", "d_normalization", "l1_weight", "k
 KNOWN_SECTIONS = set(DEFAULTS) | {"name", "description"}
 PRECISION_SETTINGS = ("auto", "off", "float32", "mixed_float16", "mixed_bfloat16")
 PENALTY_KINDS = ("gradient_penalty", "r1", "none")
-#: named datasets -> the splits their loaders accept; any other name must be a folder.
-DATASET_SPLITS = {"fashion-mnist": ("train", "test"), "mnist": ("train", "test", "all"),
-                  "fashion-mnist-edges": ("train", "test"), "glyphs": ("train", "test", "all")}
 _TYPE_NAMES = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
                list: "a list", dict: "a table"}
 
@@ -212,23 +209,20 @@ def _model_arguments(cls) -> set[str]:
 
 
 def dataset_kind(name: str) -> str:
-    """"images", "paired" or "captioned" for a dataset name; "folder" for a folder of
-    images. Raises an error with the closest names for anything else."""
+    """The kind of a registered dataset ("images", "paired" or "captioned", see
+    `kerasgan.data.get_dataset`); "tfds" for a "tfds:NAME" spec; "folder" for a folder
+    of images. Raises an error with the closest names for anything else."""
     from kerasgan import data
     from kerasgan.data.tfds import parse_tfds_spec
 
     if parse_tfds_spec(name) is not None:
         return "tfds"
-
-    if name in data.PAIRED_DATASETS:
-        return "paired"
-    if name in data.CAPTIONED_DATASETS:
-        return "captioned"
-    if name in ("fashion-mnist", "mnist"):
-        return "images"
+    registered = data.find_dataset(name)
+    if registered is not None:
+        return registered.kind
     if Path(name).expanduser().is_dir():
         return "folder"
-    known = ["fashion-mnist", "mnist", *data.PAIRED_DATASETS, *data.CAPTIONED_DATASETS]
+    known = data.dataset_names()
     if os.sep in name or name.startswith((".", "~")):
         raise FileNotFoundError(f"The dataset folder {name} does not exist (relative paths are "
                                 f"read from {Path.cwd()}). Received: dataset='{name}'")
@@ -289,9 +283,10 @@ def check_config(config: dict, source: str = "the config") -> dict:
 
     dataset = data["dataset"]
     kind = dataset_kind(dataset)
-    if dataset in DATASET_SPLITS:
+    registered = datasets.find_dataset(dataset)
+    if registered is not None:
         for section, key in (("data", "split"), ("eval", "reference_split")):
-            _check_name(f"{dataset} split", config[section][key], DATASET_SPLITS[dataset],
+            _check_name(f"{dataset} split", config[section][key], registered.splits,
                         f"[{section}] {key} of {source}")
     if kind != "tfds":
         for key in ("data_dir", "download"):
@@ -307,9 +302,10 @@ def check_config(config: dict, source: str = "the config") -> dict:
 
     wanted = task_of(cls).data_kind
     if wanted is not None and {"folder": "images", "tfds": "images"}.get(kind, kind) != wanted:
-        kinds = {"images": "images (fashion-mnist, mnist or a folder of images)",
-                 "paired": f"(source, target) pairs ({', '.join(datasets.PAIRED_DATASETS)})",
-                 "captioned": f"captioned images ({', '.join(datasets.CAPTIONED_DATASETS)})",
+        named = {k: ", ".join(datasets.dataset_names(k)) for k in datasets.KINDS}
+        kinds = {"images": f"images ({named['images']} or a folder of images)",
+                 "paired": f"(source, target) pairs ({named['paired']})",
+                 "captioned": f"captioned images ({named['captioned']})",
                  "folder": "images (a folder)", "tfds": "images (a TFDS dataset)"}
         raise ValueError(f"{variant} models ({task_of(cls).name}) train on {kinds[wanted]}, but [data] "
                          f"dataset in {source} holds {kinds[kind]}. Received: "
@@ -318,9 +314,11 @@ def check_config(config: dict, source: str = "the config") -> dict:
         if not data["labels"]:
             raise ValueError(f"{variant} is a conditional model: it trains on class labels. "
                              f"Set labels = true in [data] of {source}. Received: labels=false")
-        if dataset in ("fashion-mnist", "mnist") and model.get("num_classes", 10) < 10:
-            raise ValueError(f"{dataset} has 10 classes, but [model] num_classes in {source} "
-                             f"is smaller. Received: num_classes={model['num_classes']}")
+        classes = registered.classes if registered is not None else None
+        if classes is not None and model.get("num_classes", 10) < len(classes):
+            raise ValueError(f"{dataset} has {len(classes)} classes, but [model] num_classes "
+                             f"in {source} is smaller. Received: "
+                             f"num_classes={model.get('num_classes', 10)}")
     return config
 
 
@@ -370,16 +368,10 @@ def build_dataset(data_cfg: dict, *, global_batch_size: int, seed: int, split=No
                   shuffle=True):
     from kerasgan import data
 
-    loaders = {"fashion-mnist": data.fashion_mnist, "mnist": data.mnist}
     name = data_cfg["dataset"]
-    if name in data.PAIRED_DATASETS:
-        sources, targets = data.load_pairs(name, split or data_cfg["split"])
-        return data.from_pairs(sources, targets, batch_size=global_batch_size, shuffle=shuffle,
-                               seed=seed)
-    if name in data.CAPTIONED_DATASETS:
-        images, captions = data.load_captions(name, split or data_cfg["split"])
-        return data.from_captions(images, captions, batch_size=global_batch_size,
-                                  shuffle=shuffle, seed=seed)
+    if data.find_dataset(name) is not None:
+        return data.pipeline(name, split or data_cfg["split"], batch_size=global_batch_size,
+                             labels=data_cfg["labels"], shuffle=shuffle, seed=seed)
     from kerasgan.data.tfds import from_tfds, parse_tfds_spec
 
     tfds_name = parse_tfds_spec(name)
@@ -388,16 +380,12 @@ def build_dataset(data_cfg: dict, *, global_batch_size: int, seed: int, split=No
                          labels=data_cfg["labels"], image_size=data_cfg.get("image_size"),
                          channels=data_cfg.get("channels"), batch_size=global_batch_size,
                          shuffle=shuffle, seed=seed, download=data_cfg.get("download", False))
-    if name in loaders:
-        return loaders[name](split or data_cfg["split"], batch_size=global_batch_size,
-                             labels=data_cfg["labels"], shuffle=shuffle, seed=seed)
     if Path(name).expanduser().is_dir():
         return data.image_folder(Path(name).expanduser(), batch_size=global_batch_size,
                                  labels=data_cfg["labels"], seed=seed,
                                  image_size=data_cfg.get("image_size", 28),
                                  channels=data_cfg.get("channels", 1))
-    raise unknown_name_error("dataset", name, [*loaders, *data.PAIRED_DATASETS,
-                                               *data.CAPTIONED_DATASETS])
+    raise unknown_name_error("dataset", name, data.dataset_names())
 
 
 def build_gan(config: dict):
@@ -411,9 +399,10 @@ def build_gan(config: dict):
     for key in VARIANT_KEYS:
         if key in m and key != "image_shape":
             kwargs[key] = m[key]
-    if config["data"]["dataset"] in data.CAPTIONED_DATASETS:
+    registered = data.find_dataset(config["data"]["dataset"])
+    if registered is not None and registered.kind == "captioned" and registered.classes:
         # Text-to-image: the vocabulary and example captions come from the dataset.
-        kwargs["captions"] = list(data.caption_classes(config["data"]["dataset"]))
+        kwargs["captions"] = list(registered.classes)
     gan = models.create(m["variant"], m["size"], **kwargs)
     o, loss_cfg, pen = config["optimizer"], config["loss"], config["penalty"]
     d_loss = losses.get(loss_cfg["d"])

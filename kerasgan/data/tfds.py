@@ -32,8 +32,9 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from kerasgan.data import _finish, _scale
 from kerasgan.data._common import DatasetNotFoundError
+from kerasgan.data.pipelines import _finish, _scale
+from kerasgan.data.sources.fashion_mnist import DEBIAN_FASHION_MNIST
 
 logger = logging.getLogger("kerasgan.tfds")
 
@@ -432,8 +433,6 @@ def load_tfds(name, split: str = "test", *, data_dir=None, image_key: str | None
 # ---------------------------------------------------------------------------
 # TFDS's fashion_mnist, offline, from Debian's dataset-fashion-mnist
 # ---------------------------------------------------------------------------
-
-DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 
 # Debian ships the official Fashion-MNIST .gz files with a bare gzip header (no
 # file name, a 2020 time stamp); the compressed bytes after the header are the

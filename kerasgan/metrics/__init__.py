@@ -142,6 +142,16 @@ def get_extractor(name_or_extractor, image_shape=None) -> FeatureExtractor:
     return extractor
 
 
+def classifier_dataset(dataset):
+    """The dataset whose shipped feature classifier scores images of `dataset` (the
+    registry's `classifier`: "fashion-mnist" for the targets of "fashion-mnist-edges");
+    any other name (a dataset without one, a folder) comes back unchanged."""
+    from kerasgan.data import find_dataset
+
+    registered = find_dataset(dataset)
+    return registered.classifier if registered is not None and registered.classifier else dataset
+
+
 def default_extractor_name(gan) -> str:
     """The shipped classifier of the data a model learned: the extractor its preset
     records (fine-tuned models), else its dataset's, else the dataset of the zoo model
@@ -152,7 +162,7 @@ def default_extractor_name(gan) -> str:
     dataset = metadata.get("data", {}).get("dataset")
     base = metadata.get("finetuned_from", {}).get("name")
     candidates = [metadata.get("evaluation", {}).get("extractor"),
-                  TARGET_DATASETS.get(dataset, dataset),
+                  classifier_dataset(dataset),
                   registry().get(base, {}).get("dataset")]
     known = {*(e["dataset"] for e in classifier_registry().values()), *classifier_registry(),
              INCEPTION}
@@ -295,7 +305,7 @@ def evaluate(gan, reference, *, num_samples: int = 10000, metrics=METRICS, extra
     if extractor is None:
         if dataset_name is None:
             raise ValueError("Pass extractor= when the reference is an array of images.")
-        extractor = load_feature_extractor(dataset_name)
+        extractor = load_feature_extractor(classifier_dataset(dataset_name))
     real = real[:num_samples]
     fake, labels = _generate_in_batches(gan, num_samples, seed, batch_size, progress)
     results = compare_image_sets(real, fake, extractor, metrics, fake_labels=labels,
@@ -439,10 +449,6 @@ def _evaluate_on_folder(gan, folder: Path, *, num_samples, metrics, extractor, s
     return results
 
 
-#: paired dataset -> the dataset whose feature classifier measures its targets.
-TARGET_DATASETS = {"fashion-mnist-edges": "fashion-mnist"}
-
-
 def _evaluate_translation(gan, reference, *, num_samples, metrics, extractor, reference_split,
                           batch_size, progress):
     """Translates held-out sources and compares the results with their true targets:
@@ -455,7 +461,7 @@ def _evaluate_translation(gan, reference, *, num_samples, metrics, extractor, re
     sources, targets = load_pairs(reference, reference_split)
     sources, targets = sources[:num_samples], targets[:num_samples]
     if extractor is None:
-        extractor = load_feature_extractor(TARGET_DATASETS.get(reference, reference))
+        extractor = load_feature_extractor(classifier_dataset(reference))
     translated = gan.translate(sources, batch_size=batch_size)
     results = compare_image_sets(targets, translated, extractor, metrics, progress=progress)
     error = translated.astype(np.float64) - targets.astype(np.float64)
@@ -479,7 +485,7 @@ def _evaluate_text_to_image(gan, reference, *, num_samples, metrics, extractor, 
                          f"'glyphs'. Received: {type(reference).__name__}")
     real, captions = load_captions(reference, reference_split)
     if extractor is None:
-        extractor = load_feature_extractor(reference)
+        extractor = load_feature_extractor(classifier_dataset(reference))
     prompts = np.asarray(captions)[np.arange(num_samples) % len(captions)]
     class_of = {c: i for i, c in enumerate(caption_classes(reference))}
     fake, _ = _generate_in_batches(gan, num_samples, seed, batch_size, progress, prompts)

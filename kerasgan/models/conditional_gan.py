@@ -7,7 +7,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from kerasgan.data import FASHION_MNIST_CLASSES, MNIST_CLASSES
+from kerasgan.data import find_dataset
 from kerasgan.models.dcgan import dcgan_discriminator_body, dcgan_generator_body
 from kerasgan.models._registry import register_variant
 from kerasgan.models.gan import GAN, _short_repr
@@ -74,8 +74,10 @@ def build_conditional_discriminator(num_classes=10, image_shape=(28, 28, 1), arc
 
 
 def dataset_class_names(dataset, num_classes=None) -> tuple[str, ...] | None:
-    """The class names of a dataset the model learned, if they fit its class count."""
-    names = DATASET_CLASS_NAMES.get(dataset)
+    """The class names of a dataset the model learned (`kerasgan.data.get_dataset(dataset).
+    classes`), if it is a registered dataset and they fit the model's class count."""
+    registered = find_dataset(dataset)
+    names = None if registered is None else registered.classes
     if names is None or (num_classes and len(names) != num_classes):
         return None
     return names
@@ -234,11 +236,6 @@ class ConditionalGAN(GAN):
         config["num_classes"] = self.num_classes
         config["class_names"] = None if self._class_names is None else list(self._class_names)
         return config
-
-
-#: Class names of the datasets conditional models train on, for zoo models whose
-#: config predates `class_names`.
-DATASET_CLASS_NAMES = {"fashion-mnist": FASHION_MNIST_CLASSES, "mnist": MNIST_CLASSES}
 
 
 def _check_class_names(class_names, num_classes) -> tuple[str, ...]:

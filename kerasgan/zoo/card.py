@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import json
 
-DATASET_IDS = {"fashion-mnist": "zalando-datasets/fashion_mnist", "mnist": "ylecun/mnist",
-               "fashion-mnist-edges": "zalando-datasets/fashion_mnist"}
+
+def hub_dataset_id(dataset: str) -> str:
+    """The Hugging Face Hub id of a registered dataset (`kerasgan.data.get_dataset`), for
+    the card's `datasets:`; other names (a folder, a dataset without one) as they are."""
+    from kerasgan.data import find_dataset
+
+    registered = find_dataset(dataset)
+    return registered.hub_id if registered is not None and registered.hub_id else dataset
 
 
 def _metrics_table(metrics: dict) -> str:
@@ -48,7 +54,7 @@ def render_card(meta: dict) -> str:
         "tags:",
         *[f"- {t}" for t in tags],
         "datasets:",
-        f"- {DATASET_IDS.get(dataset, dataset)}",
+        f"- {hub_dataset_id(dataset)}",
         f"pipeline_tag: {task.pipeline_tag}",
         "---",
     ]

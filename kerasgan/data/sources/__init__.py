@@ -1,0 +1,5 @@
+"""One file per named dataset; importing a file registers its datasets
+(`kerasgan.data.registry.register_dataset`). A new dataset is a new file here, added
+to the import below."""
+
+from kerasgan.data.sources import fashion_mnist, glyphs, mnist  # noqa: F401  (registers them)
