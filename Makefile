@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup data sample test test-fast benchmarks docs registry clean
+.PHONY: setup data sample test test-fast bench benchmarks docs registry clean
 
 $(BIN)/kerasgan: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,10 @@ test: setup
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not large"
 
-benchmarks: setup
-	$(BIN)/python benchmarks/bench_train_speed.py
+bench: setup
+	$(BIN)/python -m benchmarks
+
+benchmarks: bench
 
 registry:
 	$(BIN)/python scripts/update_registry.py

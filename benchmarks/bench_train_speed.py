@@ -5,6 +5,10 @@
 Compares kerasgan's DCGAN (small and base) with the keras.io-style reference
 DCGAN, float32 with XLA (`jit_compile=True`), and TensorFlow's default strategy
 with `OneDeviceStrategy`, on the same machine and data.
+
+For the published comparison (interleaved repeats, the TF tutorial and WGAN-GP
+references, kerasgan on the references' own networks, FLOP/s vs the matmul peak),
+run `python -m benchmarks --only throughput,flops` (see README.md).
 """
 
 import argparse

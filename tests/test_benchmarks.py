@@ -1,0 +1,94 @@
+"""The benchmark suite's reusable pieces: FLOP counts against hand counts, the order of
+interleaved repeats, the references' networks, and the command line's refusals.
+No timing is asserted."""
+
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+# `benchmarks` is a folder at the repository root, not an installed package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import flops, suite, timing  # noqa: E402
+
+
+def test_forward_flops_of_dense_is_the_hand_count():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4)])
+    # MatMul: 2 * batch * in * out; BiasAdd: one per output element.
+    assert flops.forward_flops(model, batch_size=2) == 2 * 2 * 3 * 4 + 2 * 4
+
+
+def test_forward_flops_of_strided_conv_is_the_hand_count():
+    model = keras.Sequential([keras.Input((8, 8, 3)),
+                              keras.layers.Conv2D(5, 3, strides=2, padding="same", use_bias=False)])
+    # 2 * output elements (batch 2, 4x4x5) * kernel height * width * input channels.
+    assert flops.forward_flops(model, batch_size=2) == 2 * (2 * 4 * 4 * 5) * 3 * 3 * 3
+
+
+def test_graph_flops_counts_only_the_gradients_the_function_uses():
+    kernel = tf.Variable(tf.ones((3, 3, 2, 5)))
+
+    def input_gradient(images):
+        with tf.GradientTape() as tape:
+            tape.watch(images)
+            total = tf.reduce_sum(tf.nn.conv2d(images, kernel, 1, "SAME"))
+        return tape.gradient(total, images)
+
+    function = tf.function(input_gradient, autograph=False).get_concrete_function(
+        tf.TensorSpec((2, 6, 6, 2)))
+    # Conv2D's gradient builds the input and the filter gradients (and the forward conv
+    # doesn't feed the result of a linear function's gradient): only the input
+    # gradient runs, 2 * (2 * 6 * 6 * 2) * 3 * 3 * 5.
+    assert flops.graph_flops(function) == 2 * (2 * 6 * 6 * 2) * 3 * 3 * 5
+
+
+def test_graph_flops_refuses_nested_functions():
+    inner = tf.function(lambda x: tf.matmul(x, x))
+    outer = tf.function(lambda x: inner(x)).get_concrete_function(tf.TensorSpec((2, 2)))
+    with pytest.raises(ValueError, match="nested function"):
+        flops.graph_flops(outer)
+
+
+def test_interleaved_runs_contenders_in_rounds():
+    calls = []
+    rates = timing.interleaved({"a": lambda: calls.append("a") or 1.0,
+                                "b": lambda: calls.append("b") or 3.0}, repeats=3)
+    assert calls == ["a", "b"] * 3
+    assert rates == {"a": [1.0] * 3, "b": [3.0] * 3}
+    assert timing.ratio_summary(rates["b"], rates["a"])["median"] == 3.0
+
+
+def test_summarize_gives_median_and_spread():
+    summary = timing.summarize([4.0, 1.0, 2.0, 3.0, 100.0])
+    assert (summary["median"], summary["min"], summary["max"]) == (3.0, 1.0, 100.0)
+    assert (summary["q1"], summary["q3"]) == (2.0, 4.0)
+
+
+def test_keras_io_discriminator_for_kerasgan_outputs_the_logits():
+    from benchmarks.reference_dcgan import reference_networks
+
+    _, discriminator = reference_networks()
+    logits_model = suite._logits_discriminator(discriminator)
+    logits_model.set_weights(discriminator.get_weights())
+    images = np.random.default_rng(0).uniform(-1, 1, (4, 28, 28, 1)).astype(np.float32)
+    probabilities = discriminator(images, training=False).numpy()
+    logits = logits_model(images, training=False).numpy()
+    np.testing.assert_allclose(1 / (1 + np.exp(-logits)), probabilities, rtol=1e-4, atol=1e-6)
+    assert logits_model.count_params() == discriminator.count_params()
+
+
+def test_only_names_the_unknown_part_and_its_closest_match(capsys):
+    with pytest.raises(SystemExit):
+        suite.main(["--only", "throughput,flopz"])
+    error = capsys.readouterr().err
+    assert "Unknown benchmark part 'flopz'" in error and "Did you mean: flops?" in error
+
+
+def test_quick_run_refuses_to_overwrite_the_published_page(capsys):
+    with pytest.raises(SystemExit):
+        suite.main(["--quick", "--out", str(suite.REPO_ROOT / "docs")])
+    assert "must not replace the published docs/performance.md" in capsys.readouterr().err
