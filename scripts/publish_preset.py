@@ -9,6 +9,7 @@ can reproduce its numbers with `kerasgan evaluate NAME ...`. Then run
 
 import argparse
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -33,8 +34,9 @@ def main():
     protocol = meta.get("metrics", {}).get("protocol", {})
     for holder, key in ((meta, "evaluation_command"), (protocol, "command")):
         if key in holder:
-            holder[key] = holder[key].replace(f"kerasgan evaluate {args.preset}",
-                                              f"kerasgan evaluate {args.name}")
+            # The run's own path (relative to where it was trained) becomes the name.
+            holder[key] = re.sub(r"^kerasgan evaluate \S+", f"kerasgan evaluate {args.name}",
+                                 holder[key])
     if args.notes:
         meta.setdefault("training", {})["notes"] = args.notes
     meta_path.write_text(json.dumps(meta, indent=2, sort_keys=True))
