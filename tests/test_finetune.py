@@ -212,7 +212,18 @@ class _CtrlCAfter(keras.callbacks.Callback):
             os.kill(os.getpid(), signal.SIGINT)
 
 
-def test_ctrl_c_saves_a_preset_and_says_how_to_continue(base_preset, digit_folder, tmp_path):
+@pytest.fixture
+def sigint_delivered():
+    """Python's Ctrl-C handler for the test, and a child's SIGINT at its default: a shell's
+    background job (`make test &`, some CI runners) starts with SIGINT ignored, and both
+    this process and the children it starts would keep it so."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_saves_a_preset_and_says_how_to_continue(base_preset, digit_folder, tmp_path,
+                                                        sigint_delivered):
     out = tmp_path / "tuned"
     with pytest.raises(kerasgan.finetune.FinetuneInterrupted) as caught:
         kerasgan.finetune.finetune(base_preset, digit_folder, out, steps=1000, batch_size=16,
@@ -231,7 +242,8 @@ def test_ctrl_c_saves_a_preset_and_says_how_to_continue(base_preset, digit_folde
     assert args.out != str(out)
 
 
-def test_ctrl_c_in_the_cli_exits_130_with_the_preset_saved(base_preset, digit_folder, tmp_path):
+def test_ctrl_c_in_the_cli_exits_130_with_the_preset_saved(base_preset, digit_folder, tmp_path,
+                                                           sigint_delivered):
     out = tmp_path / "tuned"
     command = [sys.executable, "-m", "kerasgan.cli", "finetune", str(base_preset), "--data",
                str(digit_folder), "--steps", "100000", "--batch-size", "16", "--holdout", "0",
