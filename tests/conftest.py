@@ -3,6 +3,8 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import signal  # noqa: E402
+
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
@@ -27,3 +29,13 @@ def digits_8x8():
     images = np.rint(d.images / 16.0 * 255.0).astype(np.uint8)
     images = images.repeat(2, axis=1).repeat(2, axis=2)[..., None]
     return images, d.target.astype(np.int32)
+
+
+@pytest.fixture
+def sigint_delivered():
+    """Python's Ctrl-C handler in this process for the test, so the children it starts get
+    SIGINT at its default too: a shell's background job (`make test &`, some CI runners)
+    starts with SIGINT ignored, and this process and its children would keep it so."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)

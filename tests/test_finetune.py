@@ -212,16 +212,6 @@ class _CtrlCAfter(keras.callbacks.Callback):
             os.kill(os.getpid(), signal.SIGINT)
 
 
-@pytest.fixture
-def sigint_delivered():
-    """Python's Ctrl-C handler for the test, and a child's SIGINT at its default: a shell's
-    background job (`make test &`, some CI runners) starts with SIGINT ignored, and both
-    this process and the children it starts would keep it so."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, previous)
-
-
 def test_ctrl_c_saves_a_preset_and_says_how_to_continue(base_preset, digit_folder, tmp_path,
                                                         sigint_delivered):
     out = tmp_path / "tuned"

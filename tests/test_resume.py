@@ -53,12 +53,6 @@ except training.TrainingInterrupted as interrupted:
 """
 
 
-def _sigint_as_by_default():
-    """Runs in the child before exec: a shell's background job (CI runners, `make test &`)
-    inherits SIGINT ignored, and Python keeps it so; Ctrl-C tests need it delivered."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def _train_cmd(config, out, *extra):
     return [sys.executable, "-m", "kerasgan.cli", "train", str(config), "--out", str(out),
             "--no-eval", *extra]
@@ -114,7 +108,8 @@ def test_sigkill_mid_run_then_resume_matches_uninterrupted(tmp_path, uninterrupt
 
 
 @pytest.mark.large
-def test_ctrl_c_saves_the_state_and_the_printed_command_resumes_it(tmp_path, uninterrupted):
+def test_ctrl_c_saves_the_state_and_the_printed_command_resumes_it(tmp_path, uninterrupted,
+                                                                   sigint_delivered):
     """SIGINT from outside, as a terminal sends it: exit code 130, no traceback, one line
     naming the saved checkpoint and the resume command; running that command finishes
     the run with the uninterrupted run's weights, bit for bit."""
@@ -122,8 +117,7 @@ def test_ctrl_c_saves_the_state_and_the_printed_command_resumes_it(tmp_path, uni
     config.write_text(CONFIG)
     run = tmp_path / "b"
     victim = subprocess.Popen(_train_cmd(config, run), env=ENV, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True,
-                              preexec_fn=_sigint_as_by_default)
+                              stderr=subprocess.PIPE, text=True)
     try:
         _wait_for(run / "backup" / "ckpt-000002", victim)
         victim.send_signal(signal.SIGINT)
@@ -152,15 +146,14 @@ def test_ctrl_c_saves_the_state_and_the_printed_command_resumes_it(tmp_path, uni
 
 
 @pytest.mark.large
-def test_ctrl_c_mid_chunk_resumes_exactly(tmp_path, uninterrupted):
+def test_ctrl_c_mid_chunk_resumes_exactly(tmp_path, uninterrupted, sigint_delivered):
     """The state saved at step 7 (backups every 5) resumes from step 7, not 5: the data
     stream is skipped by steps, so the result equals the uninterrupted run's."""
     config = tmp_path / "tiny.toml"
     config.write_text(CONFIG)
     run = tmp_path / "b"
     interrupted = subprocess.run([sys.executable, "-c", CTRL_C_AT_STEP_7, str(config), str(run)],
-                                 env=ENV, capture_output=True, text=True, timeout=300,
-                                 preexec_fn=_sigint_as_by_default)
+                                 env=ENV, capture_output=True, text=True, timeout=300)
     assert interrupted.returncode == 130, interrupted.stderr[-3000:]
     steps, checkpoint, command = interrupted.stdout.strip().splitlines()[-3:]
     assert steps == "7"
