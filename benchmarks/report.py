@@ -139,7 +139,55 @@ def coldstart_tables(coldstart: dict) -> str:
         f"({ours:.2f} s)."])
 
 
+def seconds_to_reach(points, target) -> float | None:
+    """Training seconds at the first point at or below `target` FID (None: never)."""
+    for point in points:
+        if point["fid"] <= target:
+            return point["train_seconds"]
+    return None
+
+
+def time_to_quality_tables(ttq: dict) -> str:
+    """`benchmarks/bench_time_to_quality.py report --docs`: each curve's time to the
+    reference's FID after `target_seconds`."""
+    curves, target, budget = ttq["curves"], ttq["target_fid"], ttq["target_seconds"]
+    first = curves[0]
+    rows = []
+    for curve in curves:
+        reached = seconds_to_reach(curve["points"], target)
+        final = curve["points"][-1]
+        rows.append([curve["name"], f"{curve['batch_size']}",
+                     f"{reached:,.0f}" if reached is not None
+                     else f"not in {final['train_seconds']:,.0f}",
+                     f"**{reached / budget:.2f}x**" if reached is not None else "-",
+                     f"{final['fid']:.1f} at {final['train_seconds']:,.0f} s ({final['steps']:,} steps)"])
+    text = (f"FID ({first['extractor']}; {first['num_samples']:,} samples vs the Fashion-MNIST "
+            "test images) against training seconds, the time taken by the FID measurements "
+            "left out; one run per curve, one at a time on the otherwise idle machine "
+            f"(table: `{ttq['command']}`). Target: the reference's FID after {budget:,.0f} s of "
+            f"training, **{target:.1f}**.\n\n")
+    text += _table(["run", "batch", "training seconds to the target", "vs the reference's "
+                    f"{budget:,.0f} s", "last point"], rows)
+    text += "\n\nEach curve: " + "; ".join(f"`{c['command']}`" for c in curves) + "."
+    verdict = ttq.get("verdict")
+    return text + (f"\n\n{verdict}" if verdict else "")
+
+
+def levers_tables(levers: dict) -> str:
+    """`benchmarks/bench_step_overhead.py --docs`: levers on training throughput."""
+    rows = [[name, _spread(s)] for name, s in levers["rates"].items()]
+    text = (f"Images/s at batch {levers['batch']}, {_rounds(levers['rounds'])} of "
+            f"{levers['steps']} training steps per contender (`{levers['command']}`).\n\n")
+    text += _table(["contender", "img/s"], rows) + "\n\n"
+    text += _table(["lever", "ratio"], [[name, f"**{_spread(r, 3)}x**"]
+                                       for name, r in levers["ratios"].items()])
+    verdict = levers.get("verdict")
+    return text + (f"\n\n{verdict}" if verdict else "")
+
+
 SECTIONS = (("training", "Training throughput", training_tables, "throughput"),
+            ("levers", "Throughput levers", levers_tables, None),
+            ("time_to_quality", "Time to quality", time_to_quality_tables, "time-to-quality"),
             ("sampling", "Sampling", sampling_tables, "sampling"),
             ("coldstart", "Cold start", coldstart_tables, "coldstart"))
 
@@ -227,7 +275,25 @@ def _plot_coldstart(coldstart: dict, path: Path, plt):
     plt.close(figure)
 
 
-PLOTS = {"training": (_plot_training, "images_per_second"),
+def _plot_time_to_quality(ttq: dict, path: Path, plt):
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    for curve in ttq["curves"]:
+        ax.plot([p["train_seconds"] for p in curve["points"]], [p["fid"] for p in curve["points"]],
+                marker="o", markersize=3, label=curve["name"])
+    ax.axhline(ttq["target_fid"], color="grey", linestyle=":", linewidth=1,
+               label=f"target: the reference at {ttq['target_seconds']:,.0f} s")
+    ax.set_yscale("log")
+    ax.set_xlabel("training seconds (FID measurements left out)")
+    ax.set_ylabel(f"FID ({ttq['curves'][0]['extractor']})")
+    ax.set_title("Time to quality, Fashion-MNIST")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+PLOTS = {"training": (_plot_training, "images_per_second"), "levers": (None, None),
+         "time_to_quality": (_plot_time_to_quality, None),
          "sampling": (_plot_sampling, None), "coldstart": (_plot_coldstart, None)}
 
 
@@ -255,7 +321,7 @@ def write(results: dict, out: Path) -> list[Path]:
             page += [SMOKE_RUN_NOTE, ""]
         page += [f"Measured on {_machine_line(results[key]['machine'])}.", "", render(results[key])]
         plot, needs = PLOTS[key]
-        if needs is not None and needs not in results[key]:
+        if plot is None or (needs is not None and needs not in results[key]):
             continue
         if plt is None:
             page += ["", "(No plot: matplotlib is not installed.)"]

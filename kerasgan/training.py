@@ -69,12 +69,13 @@ DEFAULTS = {
 #: keys a section accepts beyond its defaults (they have no default: unset unless given).
 OPTIONAL_KEYS = {"model": {"variant", "num_classes", "image_shape", "d_normalization",
                            "l1_weight", "kl_weight", "info_weight", "continuous_weight",
-                           "gradient_penalty", "unrolled_steps", "unrolled_learning_rate"},
+                           "gradient_penalty", "unrolled_steps", "unrolled_learning_rate",
+                           "minibatch_stddev"},
                  "data": {"dataset", "image_size", "channels", "data_dir", "download"}}
 #: keys that only some variants take (each is checked against the variant's arguments).
 VARIANT_KEYS = ("num_classes", "image_shape", "d_normalization", "l1_weight", "kl_weight",
                 "info_weight", "continuous_weight", "gradient_penalty", "unrolled_steps",
-                "unrolled_learning_rate")
+                "unrolled_learning_rate", "minibatch_stddev")
 KNOWN_SECTIONS = set(DEFAULTS) | {"name", "description"}
 PRECISION_SETTINGS = ("auto", "off", "float32", "mixed_float16", "mixed_bfloat16")
 PENALTY_KINDS = ("gradient_penalty", "r1", "none")
@@ -162,7 +163,8 @@ def config_rules() -> dict[str, dict[str, Rule]]:
                   "d_normalization": text(), "l1_weight": number(minimum=0),
                   "kl_weight": number(minimum=0), "info_weight": number(minimum=0),
                   "continuous_weight": number(minimum=0), "gradient_penalty": number(minimum=0),
-                  "unrolled_steps": integer(1), "unrolled_learning_rate": number(above=0)},
+                  "unrolled_steps": integer(1), "unrolled_learning_rate": number(above=0),
+                  "minibatch_stddev": integer(0)},
         "data": {"dataset": text(), "split": text(), "batch_size": integer(1),
                  "labels": boolean(),
                  "image_size": either(integer(1), list_of(integer(1), length=2)),
@@ -319,6 +321,11 @@ def check_config(config: dict, source: str = "the config") -> dict:
             raise ValueError(f"{dataset} has {len(classes)} classes, but [model] num_classes "
                              f"in {source} is smaller. Received: "
                              f"num_classes={model.get('num_classes', 10)}")
+    group = model.get("minibatch_stddev", 0)
+    if group and data["batch_size"] % group:
+        raise ValueError(f"[model] minibatch_stddev = {group} in {source} splits each batch into "
+                         f"groups of {group}: [data] batch_size must be a multiple of it. "
+                         f"Received: batch_size={data['batch_size']}")
     return config
 
 

@@ -92,3 +92,42 @@ def test_quick_run_refuses_to_overwrite_the_published_page(capsys):
     with pytest.raises(SystemExit):
         suite.main(["--quick", "--out", str(suite.REPO_ROOT / "docs")])
     assert "must not replace the published docs/performance.md" in capsys.readouterr().err
+
+
+def test_time_to_quality_run_and_page(tmp_path):
+    """A few seconds of the time-to-quality script on a config, then its table and plot in
+    the performance page: the curve's points, and the time to the reference's FID."""
+    import json
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+    import bench_time_to_quality as ttq
+
+    from benchmarks import report
+
+    config = tmp_path / "tiny.toml"
+    config.write_text('name = "tiny"\n[model]\nvariant = "dcgan"\nsize = "small"\nlatent_dim = 16\n'
+                      '[data]\ndataset = "fashion-mnist"\nbatch_size = 32\n'
+                      '[train]\nepochs = 1\nsteps_per_epoch = 6\n')
+    ttq.main(["config", str(config), "--out", str(tmp_path / "run"), "--every", "1000",
+              "--seconds", "0.000001", "--num-samples", "60"])
+    curve = json.loads((tmp_path / "run" / "curve.json").read_text())
+    assert [p["steps"] for p in curve["points"]] == [1] and curve["points"][0]["fid"] > 0
+    assert curve["command"].startswith("python benchmarks/bench_time_to_quality.py config ")
+
+    # A made-up reference curve that the run beats at its only point.
+    reference = dict(curve, name="reference", batch_size=256,
+                     points=[{"steps": 5, "epoch": 0, "train_seconds": 10.0, "fid": 1e6},
+                             {"steps": 9, "epoch": 0, "train_seconds": 20.0, "fid": 2e6}])
+    (tmp_path / "ref").mkdir()
+    (tmp_path / "ref" / "curve.json").write_text(json.dumps(reference))
+    docs = tmp_path / "docs"
+    ttq.main(["report", str(tmp_path / "ref"), str(tmp_path / "run"), "--target-seconds", "15",
+              "--docs", str(docs)])
+    page = (docs / "performance.md").read_text()
+    assert "## Time to quality" in page and "after 10 s of training, **1000000.0**" in page
+    seconds = curve["points"][0]["train_seconds"]
+    assert f"**{seconds / 10.0:.2f}x**" in page
+    assert (docs / "images" / "performance-time-to-quality.png").stat().st_size > 0
+    assert json.loads((docs / "performance.json").read_text())["time_to_quality"]["target_fid"] == 1e6
+    assert report.seconds_to_reach(reference["points"], 1.5e6) == 10.0
+    assert report.seconds_to_reach(reference["points"], 10.0) is None

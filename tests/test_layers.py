@@ -106,3 +106,22 @@ def test_unrolling_depth_below_one_is_refused(bad):
         tiny_gan("dcgan", unrolled_steps=bad)
     with pytest.raises(ValueError, match="Pix2Pix does not support unrolling"):
         tiny_gan("pix2pix", unrolled_steps=2)
+
+
+def test_minibatch_stddev_option_of_the_discriminators():
+    import kerasgan
+
+    for variant in ("gan", "dcgan"):
+        gan = kerasgan.models.create(variant, "small", minibatch_stddev=4)
+        layer = gan.discriminator.get_layer("minibatch_stddev")
+        assert isinstance(layer, MinibatchStdDev) and layer.group_size == 4
+        assert gan.discriminator(np.zeros((8, 28, 28, 1), "float32")).shape == (8, 1)
+        # Round-trips through the saved config (presets rebuild networks from it).
+        clone = type(gan).from_config(gan.get_config())
+        assert clone.discriminator.get_layer("minibatch_stddev").group_size == 4
+        plain = kerasgan.models.create(variant, "small")
+        assert "minibatch_stddev" not in [layer.name for layer in plain.discriminator.layers]
+    with pytest.raises(ValueError, match=r"batch that is a multiple of its group size 4.*Received: batch=6"):
+        gan.discriminator(np.zeros((6, 28, 28, 1), "float32"))
+    with pytest.raises(ValueError, match=r"integer >= 0 .*Received: minibatch_stddev=-1"):
+        kerasgan.models.create("dcgan", "small", minibatch_stddev=-1)

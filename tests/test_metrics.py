@@ -170,6 +170,73 @@ def test_fid_callback_logs_to_history_and_tensorboard(fashion_extractor, mnist_s
     assert key in tags
 
 
+def test_fid_curve_every_n_steps_pauses_the_training_clock(fashion_extractor, mnist_small):
+    import time
+
+    gan = kerasgan.models.create("dcgan", "small", latent_dim=16)
+    gan.compile()
+    real = kerasgan.data.load_fashion_mnist("test")[0][:100]
+
+    def slow_generate(model, num, seed):
+        time.sleep(0.5)        # evaluation time that must not count as training time
+        return model.generate(num, seed=seed)
+
+    curve = metrics.FIDCallback(real, fashion_extractor, every_n_steps=2, num_samples=100,
+                                generate=slow_generate)
+    ds = kerasgan.data.from_numpy(mnist_small[0], batch_size=32)
+    started = time.perf_counter()
+    gan.fit(ds, epochs=1, steps_per_epoch=6, callbacks=[curve], verbose=0)
+    wall = time.perf_counter() - started
+    assert [p["steps"] for p in curve.history] == [2, 4, 6]
+    seconds = [p["train_seconds"] for p in curve.history]
+    assert seconds == sorted(seconds) and all(p["fid"] > 0 for p in curve.history)
+    # Three 0.5 s evaluations happened inside `fit`; none of them is on the training clock.
+    assert seconds[-1] < wall - 1.4
+
+
+def test_fid_curve_stops_after_the_training_seconds(fashion_extractor, mnist_small):
+    gan = kerasgan.models.create("dcgan", "small", latent_dim=16)
+    gan.compile()
+    real = kerasgan.data.load_fashion_mnist("test")[0][:100]
+    curve = metrics.FIDCallback(real, fashion_extractor, every_seconds=1000, num_samples=100,
+                                stop_at_seconds=1e-6)
+    ds = kerasgan.data.from_numpy(mnist_small[0], batch_size=32)
+    gan.fit(ds.repeat(), epochs=1, steps_per_epoch=50, callbacks=[curve], verbose=0)
+    # Stopped after its first step, with one FID measured there.
+    assert [p["steps"] for p in curve.history] == [1]
+    assert int(gan.g_optimizer.iterations.numpy()) == 1
+
+
+def test_fid_callback_refuses_two_schedules(fashion_extractor):
+    real = kerasgan.data.load_fashion_mnist("test")[0][:60]
+    with pytest.raises(ValueError, match="one of every_n_epochs, every_n_steps, every_seconds. "
+                                         "Received: every_n_epochs, every_seconds"):
+        metrics.FIDCallback(real, fashion_extractor, every_n_epochs=1, every_seconds=5)
+    with pytest.raises(ValueError, match=r"every_n_steps must be positive. Received: every_n_steps=0"):
+        metrics.FIDCallback(real, fashion_extractor, every_n_steps=0)
+
+
+def test_min_class_fraction_finds_a_dropped_class(fashion_extractor):
+    images, labels = kerasgan.data.load_fashion_mnist("test")
+    balanced = images[:1000]
+    # The same number of images, with every "trouser" (class 1) swapped for a "bag" (8).
+    bags = images[labels == 8]
+    missing = balanced.copy()
+    trousers = np.flatnonzero(labels[:1000] == 1)
+    missing[trousers] = bags[:len(trousers)]
+    key = f"min_class_fraction[{fashion_extractor.extractor_id}]"
+    full = metrics.compare_image_sets(images[5000:6000], balanced, fashion_extractor,
+                                      ["cs"], progress=False)
+    dropped = metrics.compare_image_sets(images[5000:6000], missing, fashion_extractor,
+                                         ["cs"], progress=False)
+    assert full[key] > 0.05                  # real test images: every class near 10%
+    assert dropped[key] < 0.01               # the classifier finds (almost) no trousers
+    fractions = dropped["protocol"]["class_fractions"]
+    assert len(fractions) == 10 and sum(fractions) == pytest.approx(1.0, abs=1e-3)
+    assert np.argmin(fractions) == 1
+    assert metrics.class_fractions([0, 0, 2], 4).tolist() == [2 / 3, 0.0, 1 / 3, 0.0]
+
+
 @pytest.mark.large
 @pytest.mark.parametrize("name", kerasgan.list_models())
 def test_model_card_numbers_reproduce_with_the_printed_command(name):

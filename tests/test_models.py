@@ -321,3 +321,30 @@ def test_conditional_preview_writes_class_names_under_the_images():
     plain = kerasgan.utils.image_grid(gan.generate_from(inputs))
     assert labelled.shape[0] > plain.shape[0]
     assert tiny_gan("cgan").preview(inputs).shape == plain.shape
+
+
+def test_fused_discriminator_pass_only_where_it_gives_the_same_logits():
+    """Real and fake images share one discriminator call only when no layer couples the
+    samples of a call (batch norm, minibatch features) or updates per call (spectral
+    norm); the fused call gives the two separate calls' logits and loss."""
+    import tensorflow as tf
+
+    assert not kerasgan.models.create("dcgan", "small").fuses_discriminator_pass        # BN
+    assert not kerasgan.models.create("sngan", "small").fuses_discriminator_pass        # SN
+    assert not kerasgan.models.create("gan", "small", minibatch_stddev=4).fuses_discriminator_pass
+    assert kerasgan.models.create("gan", "small").fuses_discriminator_pass              # dropout only
+    gan = kerasgan.models.create("wgan-gp", "small", seed=3)
+    assert gan.fuses_discriminator_pass                                                 # layer norm
+    gan.compile()
+    real = tf.constant(np.random.default_rng(0).uniform(-1, 1, (8, 28, 28, 1)), tf.float32)
+
+    def d_terms(fused):
+        gan._fuses_discriminator_pass = fused
+        gan.noise_counter.assign(0)              # the same fakes both times
+        losses = gan.loss_terms("d", (real, None), training=False)
+        return losses.real_logits.numpy(), losses.terms["loss"].numpy()
+
+    (fused_logits, fused_loss), (split_logits, split_loss) = d_terms(True), d_terms(False)
+    np.testing.assert_allclose(fused_logits, split_logits, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(fused_loss, split_loss, rtol=1e-5, atol=1e-5)
+    assert fused_logits.shape == (8, 1)

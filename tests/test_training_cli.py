@@ -172,7 +172,7 @@ def test_config_errors_are_clear(tmp_path):
 def test_zoo_configs_parse():
     from pathlib import Path
 
-    configs = sorted((Path(__file__).parents[1] / "training" / "configs").glob("*gan*.toml"))
+    configs = sorted((Path(__file__).parents[1] / "training" / "configs").glob("**/*gan*.toml"))
     assert configs
     for path in configs:
         config = training.load_config(path)
@@ -243,6 +243,10 @@ BAD_CONFIGS = [
     ("labels = false", "labels = false\nimage_size = 64", ValueError,
      r"image_size .* applies to folders"),
     ("[model]", "model = 3\n[modelx]", ValueError, r"Unknown section"),
+    ("ema_decay = 0.9", "ema_decay = 0.9\nminibatch_stddev = 5", ValueError,
+     r"minibatch_stddev = 5 .* batch_size must be a multiple of it. Received: batch_size=32"),
+    ("ema_decay = 0.9", "ema_decay = 0.9\nminibatch_stddev = -4", ValueError,
+     r"minibatch_stddev in .* integer >= 0. Received: minibatch_stddev=-4"),
 ]
 
 

@@ -1,5 +1,6 @@
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -291,3 +292,45 @@ def test_keras_file_loads(tmp_path):
     plain.save(tmp_path / "plain.keras")
     with pytest.raises(PresetError, match="holds a Sequential, not a kerasgan GAN"):
         kerasgan.load(str(tmp_path / "plain.keras"))
+
+
+def test_republishing_keeps_the_old_version_in_the_card_history(tiny_preset, tmp_path):
+    import importlib.util
+
+    script = Path(__file__).parents[1] / "scripts" / "publish_preset.py"
+    spec = importlib.util.spec_from_file_location("publish_preset", script)
+    publish_preset = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(publish_preset)
+
+    def preset_with(tmp_name, steps, fid):
+        folder = tmp_path / tmp_name
+        shutil.copytree(tiny_preset, folder)
+        meta = json.loads((folder / "metadata.json").read_text())
+        meta["training"] = {"steps": steps, "batch_size": 128, "wall_time_s": 10.0 * steps}
+        meta["metrics"] = {"fid[x]": fid, "protocol": {"num_fake": 100}}
+        (folder / "metadata.json").write_text(json.dumps(meta))
+        return folder
+
+    zoo, registry = tmp_path / "zoo", tmp_path / "registry.json"
+    registry.write_text(json.dumps({"models": {"tiny": {"revision": "a" * 40}}}))
+    publish_preset.publish(preset_with("v1", 100, 150.0), "tiny", zoo_dir=zoo,
+                           registry_path=registry)
+    assert "## History" not in (zoo / "tiny" / "README.md").read_text()
+    published = publish_preset.publish(preset_with("v2", 300, 90.0), "tiny", zoo_dir=zoo,
+                                       registry_path=registry, why_replaced="one class under 5%")
+    meta = json.loads((published / "metadata.json").read_text())
+    assert meta["training"]["steps"] == 300 and meta["metrics"]["fid[x]"] == 90.0
+    assert meta["history"] == [{"revision": "a" * 40, "steps": 100, "batch_size": 128,
+                                "wall_time_s": 1000.0, "config_sha256": meta["history"][0]["config_sha256"],
+                                "command": None, "metrics": {"fid[x]": 150.0},
+                                "why_replaced": "one class under 5%"}]
+    card = (published / "README.md").read_text()
+    assert "## History" in card and f"revision `{'a' * 40}`: 100 steps" in card
+    assert "fid 150" in card and "one class under 5%" in card
+    # A third version keeps both earlier ones, newest first in the card.
+    publish_preset.publish(preset_with("v3", 500, 80.0), "tiny", zoo_dir=zoo, registry_path=registry)
+    meta = json.loads((zoo / "tiny" / "metadata.json").read_text())
+    assert [h["steps"] for h in meta["history"]] == [100, 300]
+    card = (zoo / "tiny" / "README.md").read_text()
+    assert card.index(": 300 steps") < card.index(": 100 steps")
+    assert sorted(p.name for p in zoo.iterdir()) == ["tiny"]      # no staging folder left behind

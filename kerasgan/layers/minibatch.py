@@ -76,6 +76,12 @@ class MinibatchStdDev(keras.layers.Layer):
     def call(self, inputs):
         shape = ops.shape(inputs)
         batch = shape[0]
+        static_batch = inputs.shape[0]
+        if static_batch is not None and static_batch > self.group_size and static_batch % self.group_size:
+            raise ValueError(
+                f"MinibatchStdDev (layer '{self.name}') needs a batch that is a multiple of its "
+                f"group size {self.group_size}: use a batch size divisible by "
+                f"{self.group_size}. Received: batch={static_batch}")
         group = ops.minimum(self.group_size, batch)
         x = ops.reshape(inputs, (group, -1, *inputs.shape[1:]))     # (G, batch/G, ...)
         std = ops.sqrt(ops.var(ops.cast(x, "float32"), axis=0) + 1e-8)

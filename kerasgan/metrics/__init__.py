@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import warnings
 from pathlib import Path
 
@@ -215,6 +216,10 @@ def compare_image_sets(real_images, fake_images, extractor: FeatureExtractor,
         results[f"recall[{eid}]"] = recall
     if "cs" in metrics:
         results[f"cs[{eid}]"] = cs.result()
+        # Mode coverage: the share of the fakes in the classifier's rarest class (1/K
+        # when balanced, 0 when a class is never generated).
+        fractions = class_fractions(np.concatenate(predictions), num_classes=probs.shape[1])
+        results[f"min_class_fraction[{eid}]"] = float(fractions.min())
     if fake_labels is not None:
         agree = np.concatenate(predictions) == np.asarray(fake_labels)
         results[f"class_accuracy[{eid}]"] = float(agree.mean())
@@ -223,11 +228,20 @@ def compare_image_sets(real_images, fake_images, extractor: FeatureExtractor,
                            "kid_subset_size": min(kid_subset_size, len(real_images),
                                                   len(fake_images)),
                            "pr_k": 3}
+    if "cs" in metrics:
+        results["protocol"]["class_fractions"] = [round(float(f), 4) for f in fractions]
     note = sample_size_note(len(real_images), len(fake_images))
     if note:
         warnings.warn(note, stacklevel=2)
         results["protocol"]["note"] = note
     return _finite_or_null(results)
+
+
+def class_fractions(predicted_classes, num_classes: int) -> np.ndarray:
+    """The share of images the classifier puts in each class, e.g. to find modes a
+    generator dropped: `class_fractions(extractor.probabilities(fake).argmax(1), 10)`."""
+    counts = np.bincount(np.asarray(predicted_classes, dtype=np.int64), minlength=num_classes)
+    return counts / max(1, counts.sum())
 
 
 def _generate_in_batches(gan, num_samples, seed, batch_size, progress, labels_all=None):
@@ -577,42 +591,109 @@ def reference_from_metadata(metadata: dict, name) -> str | Path:
 
 
 class FIDCallback(keras.callbacks.Callback):
-    """Computes FID every `every_n_epochs` epochs; logs it to history and, with
-    `log_dir`, writes it as a TensorBoard scalar (`fid[<extractor>]`).
+    """Computes FID during training: every `every_n_epochs` epochs, or every
+    `every_n_steps` steps, or every `every_seconds` seconds of training. Logs it to
+    history (epoch mode), to `self.history` and, with `log_dir`, as a TensorBoard
+    scalar (`fid[<extractor>]`).
+
+    `self.history` holds one dict per evaluation: `steps`, `epoch`, `fid`, and
+    `train_seconds`, the wall time spent training so far *without* the time the
+    evaluations took, so a run's FID-vs-time curve does not depend on how often it
+    is measured. `generate` (model, num_samples, seed) -> uint8 images overrides
+    how samples are drawn (for models that are not kerasgan GANs); `stop_at_seconds`
+    stops training once that much training time has passed (after an evaluation).
 
     Example:
     >>> ext = kerasgan.metrics.load_feature_extractor("fashion-mnist")            # doctest: +SKIP
     >>> real = kerasgan.data.load_fashion_mnist("test")[0][:2000]                 # doctest: +SKIP
     >>> gan.fit(ds, epochs=10, callbacks=[FIDCallback(real, ext, every_n_epochs=2)])  # doctest: +SKIP
+    >>> curve = FIDCallback(real, ext, every_seconds=60)  # FID vs training seconds  # doctest: +SKIP
     """
 
-    def __init__(self, real_images, extractor: FeatureExtractor, every_n_epochs: int = 1,
-                 num_samples: int | None = None, seed: int = 0, log_dir=None):
+    def __init__(self, real_images, extractor: FeatureExtractor, every_n_epochs: int | None = None,
+                 num_samples: int | None = None, seed: int = 0, log_dir=None, *,
+                 every_n_steps: int | None = None, every_seconds: float | None = None,
+                 generate=None, stop_at_seconds: float | None = None):
         super().__init__()
+        given = [n for n, v in (("every_n_epochs", every_n_epochs), ("every_n_steps", every_n_steps),
+                                ("every_seconds", every_seconds)) if v is not None]
+        if len(given) > 1:
+            raise ValueError(f"Pass one of every_n_epochs, every_n_steps, every_seconds. "
+                             f"Received: {', '.join(given)}")
+        for name, value in (("every_n_epochs", every_n_epochs), ("every_n_steps", every_n_steps),
+                            ("every_seconds", every_seconds), ("stop_at_seconds", stop_at_seconds)):
+            if value is not None and not value > 0:
+                raise ValueError(f"{name} must be positive. Received: {name}={value!r}")
+        if not given:
+            every_n_epochs = 1
         self.log_dir = log_dir
         self._writer = None
         self.extractor = extractor
-        self.every_n_epochs = every_n_epochs
+        self.every_n_epochs, self.every_n_steps = every_n_epochs, every_n_steps
+        self.every_seconds, self.stop_at_seconds = every_seconds, stop_at_seconds
         self.num_samples = num_samples or len(real_images)
         self.seed = seed
+        self.generate = generate
         self.key = f"fid[{extractor.extractor_id}]"
         self._real_features = extractor.features(np.asarray(real_images)[:self.num_samples])
         self.history = []
+        self._steps = 0
+        self._epoch = 0
+        self._train_seconds = 0.0
+        self._resumed_at = None
+        self._next_at = every_seconds
+
+    def _clock(self) -> float:
+        return time.perf_counter()
+
+    def on_train_begin(self, logs=None):
+        self._resumed_at = self._clock()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def _elapsed(self) -> float:
+        return self._train_seconds + (self._clock() - self._resumed_at)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._steps += 1
+        if self.every_n_steps is not None and self._steps % self.every_n_steps == 0:
+            self._measure()
+        elif self.every_seconds is not None and self._elapsed() >= self._next_at:
+            while self._next_at <= self._elapsed():
+                self._next_at += self.every_seconds
+            self._measure()
+        elif self.stop_at_seconds is not None and self._elapsed() >= self.stop_at_seconds:
+            self._measure()
 
     def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every_n_epochs:
+        if self.every_n_epochs is None or (epoch + 1) % self.every_n_epochs:
             return
-        gan = self.model
-        fake, _ = _generate_in_batches(gan, self.num_samples, self.seed, 500, progress=False)
-        value = fid_from_features(self._real_features, self.extractor.features(fake))
-        self.history.append((epoch + 1, value))
+        value = self._measure(epoch=epoch + 1)
         if logs is not None:
             logs[self.key] = value
+
+    def _measure(self, epoch=None) -> float:
+        """One FID, with the training clock paused while it runs."""
+        self._train_seconds = self._elapsed()
+        model = self.model
+        if self.generate is not None:
+            fake = self.generate(model, self.num_samples, self.seed)
+        else:
+            fake, _ = _generate_in_batches(model, self.num_samples, self.seed, 500, progress=False)
+        value = fid_from_features(self._real_features, self.extractor.features(fake))
+        self.history.append({"steps": self._steps, "epoch": self._epoch if epoch is None else epoch,
+                             "train_seconds": self._train_seconds, "fid": value})
         if self.log_dir is not None:
             import tensorflow as tf
 
             if self._writer is None:
                 self._writer = tf.summary.create_file_writer(str(Path(self.log_dir) / "metrics"))
             with self._writer.as_default():
-                tf.summary.scalar(self.key, value, step=epoch + 1)
+                tf.summary.scalar(self.key, value,
+                                  step=epoch if self.every_n_epochs is not None else self._steps)
             self._writer.flush()
+        if self.stop_at_seconds is not None and self._train_seconds >= self.stop_at_seconds:
+            model.stop_training = True
+        self._resumed_at = self._clock()
+        return value

@@ -27,6 +27,14 @@ def check_size(sizes: dict, size: str) -> dict:
     return sizes[size]
 
 
+def check_minibatch_stddev(group_size) -> int:
+    """The `minibatch_stddev` group size of a discriminator: an integer >= 0 (0: off)."""
+    if isinstance(group_size, bool) or not isinstance(group_size, int) or group_size < 0:
+        raise ValueError("minibatch_stddev is the MinibatchStdDev group size: an integer >= 0 "
+                         f"(0 turns it off). Received: minibatch_stddev={group_size!r}")
+    return group_size
+
+
 def create(variant: str, size: str = "small", **kwargs) -> GAN:
     """A new, untrained GAN by variant name and size.
 

@@ -53,11 +53,14 @@ def dcgan_generator_body(x, image_shape, base_filters, kernel_size=5):
 D_NORMALIZATIONS = ("batch", "layer", "none")
 
 
-def dcgan_discriminator_body(x, image_shape, base_filters, kernel_size=5, normalization="batch"):
+def dcgan_discriminator_body(x, image_shape, base_filters, kernel_size=5, normalization="batch",
+                             minibatch_stddev: int = 0):
     """Strided convs with LeakyReLU (no normalization on the first), flattened features.
 
     `normalization`: "batch" (DCGAN), "layer" or "none". Use "layer" or "none" with a
     gradient penalty: batch norm couples the samples whose gradients it penalizes.
+    `minibatch_stddev`: a group size > 0 appends ProGAN's `MinibatchStdDev` map after
+    the last conv, against mode collapse.
     """
     if normalization not in D_NORMALIZATIONS:
         from kerasgan.utils import unknown_name_error
@@ -73,6 +76,10 @@ def dcgan_discriminator_body(x, image_shape, base_filters, kernel_size=5, normal
         elif normalized:
             x = layers.LayerNormalization(axis=[1, 2, 3])(x)
         x = layers.LeakyReLU(0.2)(x)
+    if minibatch_stddev:
+        from kerasgan.layers import MinibatchStdDev
+
+        x = MinibatchStdDev(group_size=minibatch_stddev, name="minibatch_stddev")(x)
     return layers.Flatten()(x)
 
 
@@ -84,10 +91,11 @@ def build_dcgan_generator(latent_dim=100, image_shape=(28, 28, 1), base_filters=
 
 
 def build_dcgan_discriminator(image_shape=(28, 28, 1), base_filters=64, normalization="batch",
-                              name="discriminator") -> keras.Model:
+                              minibatch_stddev: int = 0, name="discriminator") -> keras.Model:
     images = keras.Input(tuple(image_shape), name="images")
     features = dcgan_discriminator_body(images, tuple(image_shape), base_filters,
-                                        normalization=normalization)
+                                        normalization=normalization,
+                                        minibatch_stddev=minibatch_stddev)
     logits = layers.Dense(1, dtype="float32", name="logits")(features)
     return keras.Model(images, logits, name=name)
 
@@ -104,15 +112,19 @@ class DCGAN(GAN):
 
     @classmethod
     def from_size(cls, size="base", *, image_shape=(28, 28, 1), latent_dim=100,
-                  d_normalization="batch", **kwargs):
+                  d_normalization="batch", minibatch_stddev: int = 0, **kwargs):
         """A new, untrained model of a named size ('small', 'base' or 'large').
 
         `d_normalization`: "batch" (the paper), or "layer" / "none" for a critic trained
         with a gradient penalty (as WGAN-GP prescribes).
+        `minibatch_stddev`: a group size (e.g. 4) gives the discriminator the
+        `MinibatchStdDev` map against mode collapse; the training batch must then be a
+        multiple of it. 0: off (the paper).
         """
-        from kerasgan.models import check_size
+        from kerasgan.models import check_minibatch_stddev, check_size
 
         filters = check_size(SIZES, size)["base_filters"]
         generator = build_dcgan_generator(latent_dim, image_shape, filters)
-        discriminator = build_dcgan_discriminator(image_shape, filters, d_normalization)
+        discriminator = build_dcgan_discriminator(image_shape, filters, d_normalization,
+                                                  check_minibatch_stddev(minibatch_stddev))
         return cls(generator, discriminator, **kwargs)

@@ -35,6 +35,34 @@ def _classes_table(names: list[str]) -> str:
     return "\n".join(rows) + "\n"
 
 
+def _history_section(history: list[dict]) -> list[str]:
+    """Earlier versions published under the same name, newest first, with their figures."""
+    if not history:
+        return []
+    lines = ["## History",
+             "Earlier versions of this checkpoint (load one by its revision: "
+             "`kerasgan.load(\"hf://REPO@REVISION\")`).", ""]
+    for old in reversed(history):
+        metrics = old.get("metrics", {})
+        figures = ", ".join(f"{k.split('[')[0]} {v:.4g}" for k, v in metrics.items()
+                            if isinstance(v, (int, float)) and not k.startswith("kid_std"))
+        lines.append(f"- revision `{old.get('revision', '?')}`: {old.get('steps', '?')} steps "
+                     f"(batch {old.get('batch_size', '?')}), {old.get('wall_time_s', '?')} s; "
+                     f"config sha256 `{str(old.get('config_sha256', '?'))[:12]}`; {figures}"
+                     + (f". {old['why_replaced']}" if old.get("why_replaced") else ""))
+    return lines + [""]
+
+
+def history_entry(meta: dict, revision: str | None, why_replaced: str | None = None) -> dict:
+    """What a card's History keeps of a version being replaced (`scripts/publish_preset.py`)."""
+    training = meta.get("training", {})
+    metrics = {k: v for k, v in meta.get("metrics", {}).items() if k != "protocol"}
+    return {"revision": revision, "steps": training.get("steps"),
+            "batch_size": training.get("batch_size"), "wall_time_s": training.get("wall_time_s"),
+            "config_sha256": meta.get("config_sha256"), "command": training.get("command"),
+            "metrics": metrics, **({"why_replaced": why_replaced} if why_replaced else {})}
+
+
 def render_card(meta: dict) -> str:
     """The model card of a checkpoint's metadata: trained from a config, or fine-tuned."""
     if meta.get("finetuned_from"):
@@ -101,6 +129,7 @@ def render_card(meta: dict) -> str:
         "dataset, not from InceptionV3: the numbers compare models within kerasgan only, "
         "and are not comparable with published Inception FIDs.",
         "",
+        *_history_section(meta.get("history", [])),
         "## Intended use and limitations",
         "Research, teaching and a starting point for fine-tuning on small grayscale datasets. "
         "Low resolution; samples show typical GAN artefacts; not for any decision about people.",

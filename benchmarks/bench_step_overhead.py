@@ -1,0 +1,117 @@
+"""Two levers on training throughput, measured side by side (interleaved rounds):
+
+1. `steps_per_execution`: `fit` runs N training steps per call into the traced
+   function instead of one, which saves Python and callback work per step.
+2. The fused discriminator pass: real and fake images through the discriminator in
+   one call where no layer couples the samples (`GAN.fuses_discriminator_pass`),
+   against two calls, on the same model.
+
+    python benchmarks/bench_step_overhead.py [--rounds 5] [--steps 40] [--docs docs] [--verdict "..."]
+
+`--docs DIR` adds the tables to DIR/performance.md ("Throughput levers").
+
+Fashion-MNIST train images, batch 128, float32, EMA on. Run on an otherwise idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(1, str(Path(__file__).parents[1]))
+
+BATCH = 128
+
+
+def contenders(steps: int):
+    """Name -> one round's run (returns img/s). WGAN-GP rounds take `steps // 10` steps
+    (at least 2): its step (3 critic updates with a double-backprop penalty) is ~40x longer."""
+    import keras
+
+    import kerasgan
+    from reference_tf_tutorial_dcgan import tutorial_discriminator, tutorial_generator
+    from reference_wgan_gp import wgan_gp_critic, wgan_gp_generator
+    from timing import BatchClock
+
+    images, _ = kerasgan.data.load_fashion_mnist("train")
+    dataset = kerasgan.data.from_numpy(images[:20000], batch_size=BATCH, seed=0).repeat()
+
+    def adam(rate, beta_1=0.9, beta_2=0.999):
+        return keras.optimizers.Adam(rate, beta_1=beta_1, beta_2=beta_2)
+
+    def runner(gan, steps_per_execution=1, fused=None, steps=steps):
+        gan.compile(d_optimizer=adam(1e-4), g_optimizer=adam(1e-4),
+                    steps_per_execution=steps_per_execution)
+        if fused is not None:
+            gan._fuses_discriminator_pass = fused
+        # Whole executions only; the first one (tracing, pipeline start) is not timed.
+        total = steps + steps_per_execution
+
+        def run():
+            clock = BatchClock()
+            gan.fit(dataset, epochs=1, steps_per_epoch=total, callbacks=[clock], verbose=0)
+            return BATCH * steps / (clock.times[-1] - clock.times[0])
+
+        run()  # warm-up: tracing
+        return run
+
+    def dcgan_small():
+        return kerasgan.DCGAN.from_size("small", ema_decay=0.999, seed=0)
+
+    def tutorial():
+        return kerasgan.DCGAN(tutorial_generator(), tutorial_discriminator(), ema_decay=0.999,
+                              seed=0)
+
+    def wgan_gp():
+        return kerasgan.WGANGP(wgan_gp_generator(), wgan_gp_critic(), d_steps=3,
+                               gradient_penalty=10.0, ema_decay=0.999, seed=0)
+
+    return {
+        "DCGAN small, steps_per_execution=1": runner(dcgan_small()),
+        "DCGAN small, steps_per_execution=8": runner(dcgan_small(), steps_per_execution=8),
+        "DCGAN on TF tutorial networks, two D calls": runner(tutorial(), fused=False),
+        "DCGAN on TF tutorial networks, fused D call": runner(tutorial(), fused=True),
+        "WGAN-GP on keras.io networks, two D calls": runner(wgan_gp(), fused=False,
+                                                            steps=max(2, steps // 10)),
+        "WGAN-GP on keras.io networks, fused D call": runner(wgan_gp(), fused=True,
+                                                             steps=max(2, steps // 10)),
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=40, help="timed steps per round")
+    parser.add_argument("--docs", default=None,
+                        help="add the tables to DOCS/performance.md (e.g. docs)")
+    parser.add_argument("--verdict", default=None, help="a sentence under the tables")
+    args = parser.parse_args(argv)
+    from benchmarks import report
+    from benchmarks.suite import machine_description
+    from timing import interleaved, ratio_summary, summarize
+
+    runs = contenders(args.steps)
+    rates = interleaved(runs, args.rounds)
+    names = list(runs)
+    ratios = {}
+    for base, lever in zip(names[0::2], names[1::2]):
+        ratios[f"{lever} / {base}"] = ratio_summary(rates[lever], rates[base])
+    levers = {"rates": {name: summarize(rates[name]) for name in names}, "ratios": ratios,
+              "rounds": args.rounds, "steps": f"{args.steps} ({max(2, args.steps // 10)} for "
+                                                 "WGAN-GP)", "batch": BATCH,
+              "machine": machine_description(), "verdict": args.verdict,
+              "command": "python benchmarks/bench_step_overhead.py " + shlex.join(
+                  sys.argv[1:] if argv is None else argv)}
+    print(report.levers_tables(levers))
+    if args.docs:
+        results = report.load_results(Path(args.docs))
+        results["levers"] = levers
+        written = report.write(results, Path(args.docs))
+        print(f"wrote {', '.join(str(p) for p in written)}")
+
+
+if __name__ == "__main__":
+    main()
