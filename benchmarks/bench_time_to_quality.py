@@ -111,11 +111,11 @@ def run_config(args) -> dict:
 
 
 def point_at(points, seconds):
-    """The last point measured at or before `seconds` of training."""
-    before = [p for p in points if p["train_seconds"] <= seconds + 1e-6]
-    if not before:
-        raise ValueError(f"No FID was measured in the first {seconds:.0f} s of training.")
-    return before[-1]
+    """The point measured nearest to `seconds` of training (the measurements land a
+    step after each interval, e.g. at 1,201 s for 1,200 s)."""
+    if not points:
+        raise ValueError("The curve has no points.")
+    return min(points, key=lambda p: abs(p["train_seconds"] - seconds))
 
 
 def report(args) -> None:
@@ -123,9 +123,12 @@ def report(args) -> None:
 
     curves = [json.loads((Path(folder) / "curve.json").read_text()) for folder in args.runs]
     # The target: the reference's FID after --target-seconds (default: its whole run).
-    at = point_at(curves[0]["points"], args.target_seconds or float("inf"))
+    at = (point_at(curves[0]["points"], args.target_seconds) if args.target_seconds
+          else curves[0]["points"][-1])
     ttq = {"curves": curves, "target_fid": at["fid"], "target_seconds": at["train_seconds"],
-           "machine": curves[0]["machine"], "verdict": args.verdict,
+           "machine": next((c["machine"] for c in curves if "cpu" in c.get("machine", {})),
+                           None) or _machine(),
+           "verdict": args.verdict,
            "command": "python benchmarks/bench_time_to_quality.py "
                       + shlex.join(sys.argv[1:] if args.argv is None else args.argv)}
     print(pages.time_to_quality_tables(ttq))

@@ -82,6 +82,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("checkpoints", nargs="+", help="NAME or NAME=SECONDS")
     parser.add_argument("--out", default=None, help="also write the results as JSON here")
+    parser.add_argument("--seconds-per-step", type=float, default=None,
+                        help="the reference's speed measured earlier on an idle machine, "
+                             "instead of measuring it now (when the machine is busy)")
     args = parser.parse_args()
     budgets = parse_budgets(args.checkpoints)
     cards = {name: read_card(name) for name in budgets}
@@ -96,8 +99,9 @@ def main():
     for data, seed, names in by_data.values():
         keras.utils.set_random_seed(seed)
         dataset = training.build_dataset(data, global_batch_size=data["batch_size"], seed=seed)
-        step_time = reference_seconds_per_step(dataset.repeat())
-        print(f"reference on {data['dataset']}: {step_time * 1000:.0f} ms/step", flush=True)
+        step_time = args.seconds_per_step or reference_seconds_per_step(dataset.repeat())
+        print(f"reference on {data['dataset']}: {step_time * 1000:.0f} ms/step"
+              + (" (given)" if args.seconds_per_step else ""), flush=True)
         groups.append((data, seed, names, dataset, step_time))
 
     rows = []

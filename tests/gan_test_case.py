@@ -148,15 +148,15 @@ def metric_abs_floor(key: str, card_metrics: dict) -> float:
     - KID is an unbiased estimate: near zero, or negative, when the two sets match, where
       a relative tolerance means nothing. Its scale is its own spread over subsets, so
       the floor is 1e-3 of the card's `kid_std`.
-    - Fractions of samples (precision, recall, class accuracies) lie in [0, 1]: 1e-3, ten
-      of 10,000 samples on the other side of a boundary.
+    - Fractions of samples (precision, recall, class accuracies, the rarest class's share)
+      lie in [0, 1]: 1e-3, ten of 10,000 samples on the other side of a boundary.
     - The others (FID, classifier score, PSNR, MAE) are large and positive: relative only.
     """
     metric, _, extractor = key.partition("[")
     if metric in ("kid", "kid_std"):
         spread = card_metrics.get(f"kid_std[{extractor}" if extractor else "kid_std", 0.0)
         return METRIC_RTOL * abs(float(spread))
-    if metric in ("precision", "recall") or metric.endswith("accuracy"):
+    if metric in ("precision", "recall", "min_class_fraction") or metric.endswith("accuracy"):
         return METRIC_RTOL
     return 0.0
 

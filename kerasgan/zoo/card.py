@@ -40,8 +40,8 @@ def _history_section(history: list[dict]) -> list[str]:
     if not history:
         return []
     lines = ["## History",
-             "Earlier versions of this checkpoint (load one by its revision: "
-             "`kerasgan.load(\"hf://REPO@REVISION\")`).", ""]
+             "Earlier versions published under this name, newest first, with the figures "
+             "their cards gave (revision: the registry's pin of that version).", ""]
     for old in reversed(history):
         metrics = old.get("metrics", {})
         figures = ", ".join(f"{k.split('[')[0]} {v:.4g}" for k, v in metrics.items()
