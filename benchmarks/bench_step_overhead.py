@@ -26,7 +26,7 @@ sys.path.insert(1, str(Path(__file__).parents[1]))
 BATCH = 128
 
 
-def contenders(steps: int):
+def contenders(steps: int, wgan_gp: bool = True):
     """Name -> one round's run (returns img/s). WGAN-GP rounds take `steps // 10` steps
     (at least 2): its step (3 critic updates with a double-backprop penalty) is ~40x longer."""
     import keras
@@ -69,22 +69,26 @@ def contenders(steps: int):
         return kerasgan.WGANGP(wgan_gp_generator(), wgan_gp_critic(), d_steps=3,
                                gradient_penalty=10.0, ema_decay=0.999, seed=0)
 
-    return {
+    runs = {
         "DCGAN small, steps_per_execution=1": runner(dcgan_small()),
         "DCGAN small, steps_per_execution=8": runner(dcgan_small(), steps_per_execution=8),
         "DCGAN on TF tutorial networks, two D calls": runner(tutorial(), fused=False),
         "DCGAN on TF tutorial networks, fused D call": runner(tutorial(), fused=True),
-        "WGAN-GP on keras.io networks, two D calls": runner(wgan_gp(), fused=False,
-                                                            steps=max(2, steps // 10)),
-        "WGAN-GP on keras.io networks, fused D call": runner(wgan_gp(), fused=True,
-                                                             steps=max(2, steps // 10)),
     }
+    if wgan_gp:
+        runs["WGAN-GP on keras.io networks, two D calls"] = runner(
+            wgan_gp(), fused=False, steps=max(2, steps // 10))
+        runs["WGAN-GP on keras.io networks, fused D call"] = runner(
+            wgan_gp(), fused=True, steps=max(2, steps // 10))
+    return runs
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=40, help="timed steps per round")
+    parser.add_argument("--no-wgan-gp", action="store_true",
+                        help="leave out the WGAN-GP pair (its rounds take minutes)")
     parser.add_argument("--docs", default=None,
                         help="add the tables to DOCS/performance.md (e.g. docs)")
     parser.add_argument("--verdict", default=None, help="a sentence under the tables")
@@ -93,15 +97,16 @@ def main(argv=None):
     from benchmarks.suite import machine_description
     from timing import interleaved, ratio_summary, summarize
 
-    runs = contenders(args.steps)
+    runs = contenders(args.steps, wgan_gp=not args.no_wgan_gp)
     rates = interleaved(runs, args.rounds)
     names = list(runs)
     ratios = {}
     for base, lever in zip(names[0::2], names[1::2]):
         ratios[f"{lever} / {base}"] = ratio_summary(rates[lever], rates[base])
     levers = {"rates": {name: summarize(rates[name]) for name in names}, "ratios": ratios,
-              "rounds": args.rounds, "steps": f"{args.steps} ({max(2, args.steps // 10)} for "
-                                                 "WGAN-GP)", "batch": BATCH,
+              "rounds": args.rounds,
+              "steps": str(args.steps) if args.no_wgan_gp
+              else f"{args.steps} ({max(2, args.steps // 10)} for WGAN-GP)", "batch": BATCH,
               "machine": machine_description(), "verdict": args.verdict,
               "command": "python benchmarks/bench_step_overhead.py " + shlex.join(
                   sys.argv[1:] if argv is None else argv)}

@@ -182,6 +182,20 @@ def _load_user_images(data_dir, gan, holdout: float, seed: int):
     return images[order[n_holdout:]], images[order[:n_holdout]], info
 
 
+def _check_batch_fits_discriminator(gan, batch_size, name) -> None:
+    """A discriminator with `MinibatchStdDev` (e.g. gan-mnist's) splits each batch into
+    groups: refuse a batch it can't split before any step rather than inside TensorFlow."""
+    from kerasgan.layers import MinibatchStdDev
+
+    for layer in gan.discriminator._flatten_layers(include_self=False):
+        if isinstance(layer, MinibatchStdDev) and batch_size > layer.group_size \
+                and batch_size % layer.group_size:
+            raise ValueError(
+                f"{name}'s discriminator compares samples in groups of {layer.group_size} "
+                f"(MinibatchStdDev layer '{layer.name}'): --batch-size must be a multiple of "
+                f"{layer.group_size}. Received: batch_size={batch_size}")
+
+
 def finetune(name_or_path: str, data_dir, out_dir, *, steps: int = 1000, batch_size: int = 32,
              augment: str = "none", freeze_d: int = 0, learning_rate: float = 1e-4,
              holdout: float = 0.2, extractor: str | None = None, num_eval_samples: int = 1000,
@@ -240,6 +254,7 @@ def finetune(name_or_path: str, data_dir, out_dir, *, steps: int = 1000, batch_s
             f"{len(holdout_images)} for evaluation, fewer than batch_size={batch_size}. "
             "Add images, or lower --batch-size or --holdout."
         )
+    _check_batch_fits_discriminator(gan, batch_size, name_or_path)
     extractor_name, feature_net, metrics_note = extractor, None, None
     if len(holdout_images) >= metrics.MIN_SAMPLES:
         try:

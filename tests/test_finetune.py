@@ -88,6 +88,15 @@ def test_finetune_input_errors(base_preset, tmp_path, digit_folder, capsys):
     assert "unreadable image" in err and "x.png" in err
 
 
+def test_finetune_batch_must_split_into_minibatch_stddev_groups(digit_folder, tmp_path, capsys):
+    # gan-mnist's discriminator has MinibatchStdDev(group_size=4).
+    assert cli.main(["finetune", "gan-mnist", "--data", str(digit_folder), "--batch-size", "30",
+                     "--steps", "1", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "groups of 4" in err and "--batch-size must be a multiple of 4" in err
+    assert "Received: batch_size=30" in err and not (tmp_path / "o").exists()
+
+
 def test_freeze_d_freezes_first_blocks_only(mnist_small):
     gan = tiny_gan("dcgan")
     frozen = freeze_discriminator_blocks(gan.discriminator, 1)
