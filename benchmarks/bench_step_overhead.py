@@ -112,10 +112,7 @@ def main(argv=None):
                   sys.argv[1:] if argv is None else argv)}
     print(report.levers_tables(levers))
     if args.docs:
-        results = report.load_results(Path(args.docs))
-        results["levers"] = levers
-        written = report.write(results, Path(args.docs))
-        print(f"wrote {', '.join(str(p) for p in written)}")
+        report.add_section(args.docs, "levers", levers)
 
 
 if __name__ == "__main__":

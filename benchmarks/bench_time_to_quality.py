@@ -133,10 +133,7 @@ def report(args) -> None:
                       + shlex.join(sys.argv[1:] if args.argv is None else args.argv)}
     print(pages.time_to_quality_tables(ttq))
     if args.docs:
-        results = pages.load_results(Path(args.docs))
-        results["time_to_quality"] = ttq
-        written = pages.write(results, Path(args.docs))
-        print(f"wrote {', '.join(str(p) for p in written)}")
+        pages.add_section(args.docs, "time_to_quality", ttq)
 
 
 def main(argv=None):

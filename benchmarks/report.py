@@ -297,6 +297,16 @@ PLOTS = {"training": (_plot_training, "images_per_second"), "levers": (None, Non
          "sampling": (_plot_sampling, None), "coldstart": (_plot_coldstart, None)}
 
 
+def add_section(out, key: str, section: dict) -> list[Path]:
+    """Puts one section measured by a separate script (`levers`, `time_to_quality`) into
+    `out/performance.json`, keeping the others, and rewrites the page. Prints the paths."""
+    results = load_results(Path(out))
+    results[key] = section
+    written = write(results, Path(out))
+    print(f"wrote {', '.join(str(p) for p in written)}")
+    return written
+
+
 def write(results: dict, out: Path) -> list[Path]:
     """Writes the JSON, the plots and the page; returns the paths written."""
     out = Path(out)

@@ -131,3 +131,24 @@ def test_time_to_quality_run_and_page(tmp_path):
     assert json.loads((docs / "performance.json").read_text())["time_to_quality"]["target_fid"] == 1e6
     assert report.seconds_to_reach(reference["points"], 1.5e6) == 10.0
     assert report.seconds_to_reach(reference["points"], 10.0) is None
+
+
+def test_levers_section_joins_the_page_and_keeps_the_others(tmp_path):
+    import json
+
+    from benchmarks import report
+
+    (tmp_path / report.RESULTS_FILE).write_text(json.dumps({"other": 1}))
+    rates = {"A": timing.summarize([100.0, 110.0]), "B": timing.summarize([120.0, 121.0])}
+    levers = {"rates": rates, "ratios": {"B / A": timing.ratio_summary([120.0, 121.0], [100.0, 110.0])},
+              "rounds": 2, "steps": "40", "batch": 128, "verdict": "B wins.",
+              "command": "python benchmarks/bench_step_overhead.py --rounds 2",
+              "machine": {"cpu": "cpu", "cpu_count": 2, "gpus": 0, "python": "3", "tensorflow": "2",
+                          "keras": "3", "git_commit": "x", "date": "d"}}
+    report.add_section(tmp_path, "levers", levers)
+    results = json.loads((tmp_path / report.RESULTS_FILE).read_text())
+    assert results["other"] == 1 and results["levers"]["batch"] == 128
+    page = (tmp_path / report.PAGE_FILE).read_text()
+    assert "## Throughput levers" in page and "B wins." in page
+    # Median of the per-round ratios 1.2 and 1.1.
+    assert "| B / A | **1.150 (1.100–1.200)x** |" in page
