@@ -60,19 +60,11 @@ def _write(out: Path, record: dict) -> None:
         Path(tmp).write_text(json.dumps(record, indent=2))
 
 
-def reference_images(model, num, seed, batch=500):
-    """Images from the reference's generator for seeded latents (uint8)."""
-    from kerasgan.utils import to_uint8
-
-    latents = np.random.default_rng(seed).standard_normal((num, model.latent_dim)).astype(np.float32)
-    return np.concatenate([to_uint8(model.generator(latents[i:i + batch], training=False).numpy())
-                           for i in range(0, num, batch)])
-
-
 def run_reference(args) -> dict:
     import keras
 
     import kerasgan
+    from bench_zoo_vs_reference import reference_images
     from kerasgan import metrics
     from reference_tf_tutorial_dcgan import ReferenceTFTutorialDCGAN
 
@@ -84,7 +76,8 @@ def run_reference(args) -> dict:
     model.compile()
     curve = metrics.FIDCallback(real, extractor, every_seconds=args.every, seed=0,
                                 num_samples=args.num_samples, stop_at_seconds=args.seconds,
-                                generate=reference_images)
+                                generate=lambda model, num, seed: reference_images(
+                                    model.generator, num, seed, latent_dim=model.latent_dim))
     started = time.time()
     model.fit(dataset.repeat(), epochs=1, steps_per_epoch=10**9, callbacks=[curve], verbose=0)
     return {"name": "reference: TensorFlow DCGAN tutorial recipe", "batch_size": REFERENCE_BATCH,
