@@ -71,6 +71,12 @@ def training_tables(training: dict) -> str:
                          f"**{_spread(pair['ratio'], 2)}x**"])
         text.append(_table(["recipe", "reference img/s", "kerasgan img/s", "kerasgan / reference"],
                            rows))
+        same = [p for p in training["pairs"] if p["same_networks"]]
+        if same:
+            verdicts = [f"{p['label']} {p['ratio']['median']:.2f}x "
+                        f"({'met' if p['ratio']['median'] >= 1.0 else 'not met'})" for p in same]
+            text.append("Target: at least 1.0x the reference on the same networks and batch: "
+                        + "; ".join(verdicts) + ".")
     if has_flops:
         peak = training["matmul"]["flops_per_second"]
         text.append(f"float32 matmul peak, measured in the same rounds "
@@ -93,8 +99,9 @@ def training_tables(training: dict) -> str:
                     "`tf.compat.v1.profiler` uses), keeping only the ops the step's outputs and "
                     "variable updates depend on (`benchmarks/flops.py`). The whole step is counted "
                     "rather than 3x each network's forward pass because the steps differ in what "
-                    "they run: kerasgan's generator update draws new fakes where the TF tutorial "
-                    "reuses one batch for both updates, and WGAN-GP's penalty differentiates a "
+                    "they run: kerasgan's alternating generator update (the default) draws new "
+                    "fakes where the TF tutorial reuses one batch for both updates (kerasgan's "
+                    "`simultaneous_updates=True`), and WGAN-GP's penalty differentiates a "
                     "gradient.")
     return "\n\n".join(text)
 

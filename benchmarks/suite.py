@@ -123,9 +123,9 @@ def training_contenders() -> tuple[list, list]:
                              seed=0)
         return compiled(gan, d_optimizer=_adam(1e-4), g_optimizer=_adam(1e-4))
 
-    def kerasgan_tutorial():
+    def kerasgan_tutorial(simultaneous_updates=False):
         gan = kerasgan.DCGAN(tutorial_generator(), tutorial_discriminator(), ema_decay=0.999,
-                             seed=0)
+                             seed=0, simultaneous_updates=simultaneous_updates)
         return compiled(gan, d_optimizer=_adam(1e-4), g_optimizer=_adam(1e-4))
 
     def kerasgan_wgan_gp():
@@ -144,10 +144,16 @@ def training_contenders() -> tuple[list, list]:
         Contender("kerasgan WGANGP on keras.io WGAN-GP networks", kerasgan_wgan_gp, wgan=True),
         Contender("kerasgan DCGAN small (its own networks)",
                   lambda: compiled(kerasgan.DCGAN.from_size("small", ema_decay=0.999, seed=0))),
+        # The tutorial's own step: one batch of fakes feeds both updates.
+        Contender("kerasgan DCGAN on TF tutorial networks, simultaneous updates",
+                  lambda: kerasgan_tutorial(simultaneous_updates=True)),
     ]
     pairs = [
         ("keras.io DCGAN", contenders[0].name, contenders[1].name, True),
-        ("TF tutorial DCGAN", contenders[2].name, contenders[3].name, True),
+        ("TF tutorial DCGAN (its step: simultaneous updates)", contenders[2].name,
+         contenders[7].name, True),
+        ("TF tutorial DCGAN, kerasgan alternating updates", contenders[2].name,
+         contenders[3].name, True),
         ("keras.io WGAN-GP", contenders[4].name, contenders[5].name, True),
         ("kerasgan DCGAN small vs keras.io DCGAN", contenders[0].name, contenders[6].name, False),
     ]

@@ -348,3 +348,61 @@ def test_fused_discriminator_pass_only_where_it_gives_the_same_logits():
     np.testing.assert_allclose(fused_logits, split_logits, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(fused_loss, split_loss, rtol=1e-5, atol=1e-5)
     assert fused_logits.shape == (8, 1)
+
+
+def _dense_gan(**kwargs):
+    """A GAN of Dense networks without dropout or batch norm: a step is deterministic."""
+    generator = keras.Sequential([keras.Input((4,)), keras.layers.Dense(12, activation="tanh"),
+                                  keras.layers.Reshape((2, 2, 3))])
+    discriminator = keras.Sequential([keras.Input((2, 2, 3)), keras.layers.Flatten(),
+                                      keras.layers.Dense(5, activation="relu"),
+                                      keras.layers.Dense(1)])
+    gan = kerasgan.models.GAN(generator, discriminator, seed=7, **kwargs)
+    gan.compile(d_optimizer=keras.optimizers.SGD(0.1), g_optimizer=keras.optimizers.SGD(0.1))
+    return gan
+
+
+def test_simultaneous_updates_take_both_gradients_from_one_forward_pass():
+    """The TensorFlow DCGAN tutorial's step: one batch of fakes, both gradients at the
+    weights before either update. The discriminator's update is the alternating one's;
+    the generator's is the gradient through the discriminator before its update."""
+    import tensorflow as tf
+
+    real = tf.constant(np.random.default_rng(0).uniform(-1, 1, (6, 2, 2, 3)), tf.float32)
+    simultaneous = _dense_gan(simultaneous_updates=True)
+    alternating = _dense_gan()
+    alternating.set_weights(simultaneous.get_weights())
+    latents = simultaneous.sample_latents(6)
+    simultaneous.noise_counter.assign(0)
+    g_before = [w.numpy() for w in simultaneous.generator.trainable_weights]
+    with tf.GradientTape() as tape:
+        logits = simultaneous.discriminator(simultaneous.generator(latents))
+        g_loss = simultaneous.g_loss_fn.generator_loss(logits)
+    expected_g = [w - 0.1 * g.numpy() for w, g in
+                  zip(g_before, tape.gradient(g_loss, simultaneous.generator.trainable_weights))]
+
+    logs = simultaneous.train_step(real)
+    alternating.train_step(real)
+    for new, want in zip(simultaneous.generator.trainable_weights, expected_g):
+        np.testing.assert_allclose(new.numpy(), want, rtol=1e-5, atol=1e-6)
+    for a, b in zip(simultaneous.discriminator.weights, alternating.discriminator.weights):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(simultaneous.generator.weights[0].numpy(),
+                           alternating.generator.weights[0].numpy(), atol=1e-6)
+    assert int(simultaneous.noise_counter.numpy()) == 1      # one draw of latents per step
+    assert {"d_loss", "g_loss"} <= set(logs)
+    restored = kerasgan.models.GAN.from_config(simultaneous.get_config())
+    assert restored.simultaneous_updates
+
+
+@pytest.mark.parametrize("variant, kwargs, message", [
+    ("infogan", {}, "InfoGAN does not support simultaneous_updates"),
+    ("wgan-gp", {"d_steps": 5}, "needs d_steps=1 and no unrolled_steps"),
+    ("gan", {"unrolled_steps": 2}, "needs d_steps=1 and no unrolled_steps"),
+])
+def test_simultaneous_updates_refused_where_one_forward_pass_cannot_serve(variant, kwargs,
+                                                                           message):
+    with pytest.raises(ValueError, match=message):
+        kerasgan.models.create(variant, "small", simultaneous_updates=True, **kwargs)
+    with pytest.raises(TypeError, match="must be True or False"):
+        kerasgan.models.create("gan", "small", simultaneous_updates="yes")

@@ -247,6 +247,10 @@ BAD_CONFIGS = [
      r"minibatch_stddev = 5 .* batch_size must be a multiple of it. Received: batch_size=32"),
     ("ema_decay = 0.9", "ema_decay = 0.9\nminibatch_stddev = -4", ValueError,
      r"minibatch_stddev in .* integer >= 0. Received: minibatch_stddev=-4"),
+    ("ema_decay = 0.9", "ema_decay = 0.9\nsimultaneous_updates = 1", TypeError,
+     r"simultaneous_updates in .* true or false. Received: simultaneous_updates=1"),
+    ("ema_decay = 0.9", "ema_decay = 0.9\nsimultaneous_updates = true\nd_steps = 2", ValueError,
+     r"simultaneous_updates needs d_steps=1"),
 ]
 
 
