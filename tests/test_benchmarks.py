@@ -13,6 +13,7 @@ import tensorflow as tf
 # `benchmarks` is a folder at the repository root, not an installed package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import kerasgan  # noqa: E402
 from benchmarks import flops, suite, timing  # noqa: E402
 
 
@@ -152,3 +153,24 @@ def test_levers_section_joins_the_page_and_keeps_the_others(tmp_path):
     assert "## Throughput levers" in page and "B wins." in page
     # Median of the per-round ratios 1.2 and 1.1.
     assert "| B / A | **1.150 (1.100–1.200)x** |" in page
+
+
+def test_conditional_reference_trains_on_caption_classes_and_draws_uint8():
+    """The text-to-image baseline: each glyph caption is its classifier's class id, the
+    reference takes a step on real glyphs, and draws uint8 images for given classes."""
+    from benchmarks import bench_text_to_image_vs_reference as t2i
+    from benchmarks.reference_conditional_gan import ReferenceConditionalGAN
+
+    classes = kerasgan.data.caption_classes("glyphs")
+    np.testing.assert_array_equal(t2i.class_ids("glyphs", classes), np.arange(len(classes)))
+    batch = next(iter(t2i.training_data("glyphs", batch_size=8, seed=0)))
+    assert batch[0].shape == (8, 32, 32, 1) and batch[1].shape == (8, len(classes))
+    assert 0.0 <= float(tf.reduce_min(batch[0])) and float(tf.reduce_max(batch[0])) <= 1.0
+    keras.utils.set_random_seed(0)
+    reference = ReferenceConditionalGAN(len(classes), (32, 32, 1), latent_dim=16)
+    reference.compile()
+    logs = reference.train_step(batch)
+    assert np.isfinite(float(logs["d_loss"])) and np.isfinite(float(logs["g_loss"]))
+    images = t2i.reference_images(reference, np.array([0, 5, 61]), len(classes), seed=0)
+    assert images.dtype == np.uint8 and images.shape == (3, 32, 32, 1)
+    assert not np.array_equal(images[0], images[1])

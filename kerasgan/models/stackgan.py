@@ -83,8 +83,13 @@ class ConditioningAugmentation(layers.Layer):
 
 
 def _text_features(token_ids, vocabulary_size, text_dim, prefix):
-    """Bag of words: masked mean of word embeddings, then a Dense layer."""
+    """Bag of words: masked mean of word embeddings, then a Dense layer.
+
+    Word vectors start at unit scale (Keras's default is uniform in +-0.05): from tiny
+    ones, the text reached both networks only as a faint signal next to CA's unit
+    noise, and the text conditioning was slow to start."""
     embedded = layers.Embedding(vocabulary_size, text_dim, mask_zero=True,
+                                embeddings_initializer=keras.initializers.RandomNormal(stddev=1.0),
                                 name=f"{prefix}_word_embedding")(token_ids)
     pooled = layers.GlobalAveragePooling1D(name=f"{prefix}_pool")(embedded)
     return layers.Dense(text_dim, activation="leaky_relu", name=f"{prefix}_text_features")(pooled)
