@@ -10,7 +10,8 @@ GAN" example (`reference_conditional_gan.py`), given the class id of each captio
 as a one-hot label. It trains on the checkpoint's training split and batch size for
 the checkpoint's wall time (from its card, or SECONDS), turned into a step count by
 the reference's seconds per step on this machine (measured first on a throwaway
-copy: keep the machine idle for that minute, or pass `--seconds-per-step`).
+copy: keep the machine idle for that minute, or measure it alone first with
+`--measure-only` and pass `--seconds-per-step` to a later run that may share the machine).
 
 Both are measured with the card's protocol: the held-out captions cycled to the
 card's number of images, the same latent seed and the dataset's classifier; the
@@ -78,6 +79,8 @@ def main(argv=None):
     parser.add_argument("checkpoint", help="NAME, preset folder, or either with =SECONDS")
     parser.add_argument("--seconds-per-step", type=float, default=None,
                         help="the reference's speed measured earlier on an idle machine")
+    parser.add_argument("--measure-only", action="store_true",
+                        help="only measure and print the reference's seconds per step")
     parser.add_argument("--out", default=None, help="also write the result as JSON here")
     args = parser.parse_args(argv)
     name, _, seconds = args.checkpoint.partition("=")
@@ -96,7 +99,10 @@ def main(argv=None):
     else:
         probe = ReferenceConditionalGAN(num_classes, shape)
         probe.compile()
-        step_time = seconds_per_step(probe, pipeline, steps=100, warmup=10)
+        step_time = seconds_per_step(probe, pipeline, steps=30, warmup=5)
+    if args.measure_only:
+        print(f"reference: {step_time:.4f} s/step (--seconds-per-step {step_time:.4f})")
+        return {"reference_s_per_step": step_time}
     steps = max(1, round(budget / step_time))
     print(f"reference: {step_time * 1000:.0f} ms/step, {steps} steps for {budget:.0f} s",
           flush=True)
