@@ -1,10 +1,12 @@
-"""Two levers on training throughput, measured side by side (interleaved rounds):
+"""Three levers on training throughput, measured side by side (interleaved rounds):
 
 1. `steps_per_execution`: `fit` runs N training steps per call into the traced
    function instead of one, which saves Python and callback work per step.
 2. The fused discriminator pass: real and fake images through the discriminator in
    one call where no layer couples the samples (`GAN.fuses_discriminator_pass`),
    against two calls, on the same model.
+3. Simultaneous updates (`simultaneous_updates=True`, the TensorFlow DCGAN tutorial's
+   step): one generator pass feeds both updates, against alternating updates.
 
     python benchmarks/bench_step_overhead.py [--rounds 5] [--steps 40] [--docs docs] [--verdict "..."]
 
@@ -61,9 +63,9 @@ def contenders(steps: int, wgan_gp: bool = True):
     def dcgan_small():
         return kerasgan.DCGAN.from_size("small", ema_decay=0.999, seed=0)
 
-    def tutorial():
+    def tutorial(simultaneous_updates=False):
         return kerasgan.DCGAN(tutorial_generator(), tutorial_discriminator(), ema_decay=0.999,
-                              seed=0)
+                              seed=0, simultaneous_updates=simultaneous_updates)
 
     def wgan_gp():
         return kerasgan.WGANGP(wgan_gp_generator(), wgan_gp_critic(), d_steps=3,
@@ -74,6 +76,9 @@ def contenders(steps: int, wgan_gp: bool = True):
         "DCGAN small, steps_per_execution=8": runner(dcgan_small(), steps_per_execution=8),
         "DCGAN on TF tutorial networks, two D calls": runner(tutorial(), fused=False),
         "DCGAN on TF tutorial networks, fused D call": runner(tutorial(), fused=True),
+        "DCGAN on TF tutorial networks, alternating updates": runner(tutorial()),
+        "DCGAN on TF tutorial networks, simultaneous updates": runner(
+            tutorial(simultaneous_updates=True)),
     }
     if wgan_gp:
         runs["WGAN-GP on keras.io networks, two D calls"] = runner(
