@@ -70,12 +70,13 @@ DEFAULTS = {
 OPTIONAL_KEYS = {"model": {"variant", "num_classes", "image_shape", "d_normalization",
                            "l1_weight", "kl_weight", "info_weight", "continuous_weight",
                            "gradient_penalty", "unrolled_steps", "unrolled_learning_rate",
-                           "minibatch_stddev", "simultaneous_updates"},
+                           "minibatch_stddev", "simultaneous_updates", "mode_seeking_weight"},
                  "data": {"dataset", "image_size", "channels", "data_dir", "download"}}
 #: keys that only some variants take (each is checked against the variant's arguments).
 VARIANT_KEYS = ("num_classes", "image_shape", "d_normalization", "l1_weight", "kl_weight",
                 "info_weight", "continuous_weight", "gradient_penalty", "unrolled_steps",
-                "unrolled_learning_rate", "minibatch_stddev", "simultaneous_updates")
+                "unrolled_learning_rate", "minibatch_stddev", "simultaneous_updates",
+                "mode_seeking_weight")
 KNOWN_SECTIONS = set(DEFAULTS) | {"name", "description"}
 PRECISION_SETTINGS = ("auto", "off", "float32", "mixed_float16", "mixed_bfloat16")
 PENALTY_KINDS = ("gradient_penalty", "r1", "none")
@@ -164,7 +165,8 @@ def config_rules() -> dict[str, dict[str, Rule]]:
                   "kl_weight": number(minimum=0), "info_weight": number(minimum=0),
                   "continuous_weight": number(minimum=0), "gradient_penalty": number(minimum=0),
                   "unrolled_steps": integer(1), "unrolled_learning_rate": number(above=0),
-                  "minibatch_stddev": integer(0), "simultaneous_updates": boolean()},
+                  "minibatch_stddev": integer(0), "simultaneous_updates": boolean(),
+                  "mode_seeking_weight": number(minimum=0)},
         "data": {"dataset": text(), "split": text(), "batch_size": integer(1),
                  "labels": boolean(),
                  "image_size": either(integer(1), list_of(integer(1), length=2)),

@@ -179,3 +179,26 @@ def test_word_vectors_start_at_unit_scale():
         prefix = "g" if network is gan.generator else "d"
         vectors = network.get_layer(f"{prefix}_word_embedding").embeddings.numpy()
         assert 0.8 < vectors.std() < 1.2
+
+
+def test_mode_seeking_term_pairs_captions_and_is_logged(mnist_small):
+    """MSGAN's term: the generator batch's second half repeats the first half's captions
+    with other latents; the term is the mean inverse image distance per latent distance."""
+    import tensorflow as tf
+
+    gan = tiny_gan("stackgan", mode_seeking_weight=1.0)
+    assert gan.loss_term_names("g") == ("loss", "kl", "mode_seeking")
+    assert tiny_gan("stackgan").loss_term_names("g") == ("loss", "kl")
+    fake = tf.constant(np.random.default_rng(0).uniform(-1, 1, (5, 4, 4, 1)), tf.float32)
+    latents = tf.constant(np.random.default_rng(1).normal(size=(5, 3)), tf.float32)
+    term = float(gan.mode_seeking_term(fake, latents, 2))
+    ratios = [np.abs(fake[i] - fake[i + 2]).mean() / np.abs(latents[i] - latents[i + 2]).mean()
+              for i in range(2)]
+    # The global-batch mean: summed over the 2 pairs, divided by them.
+    np.testing.assert_allclose(term, np.mean([1 / (r + 1e-5) for r in ratios]), rtol=1e-5)
+    history = gan.fit(dataset_for(gan, *mnist_small), epochs=1, steps_per_epoch=2, verbose=0)
+    assert np.isfinite(history.history["mode_seeking"][-1])
+    assert history.history["mode_seeking"][-1] > 0
+    assert kerasgan.models.StackGAN.from_config(gan.get_config()).mode_seeking_weight == 1.0
+    with pytest.raises(ValueError, match="mode_seeking_weight must be >= 0"):
+        tiny_gan("stackgan", mode_seeking_weight=-1.0)
