@@ -67,7 +67,7 @@ def contenders(steps: int, wgan_gp: bool = True):
         return kerasgan.DCGAN(tutorial_generator(), tutorial_discriminator(), ema_decay=0.999,
                               seed=0, simultaneous_updates=simultaneous_updates)
 
-    def wgan_gp():
+    def wgan_gp_model():
         return kerasgan.WGANGP(wgan_gp_generator(), wgan_gp_critic(), d_steps=3,
                                gradient_penalty=10.0, ema_decay=0.999, seed=0)
 
@@ -82,9 +82,9 @@ def contenders(steps: int, wgan_gp: bool = True):
     }
     if wgan_gp:
         runs["WGAN-GP on keras.io networks, two D calls"] = runner(
-            wgan_gp(), fused=False, steps=max(2, steps // 10))
+            wgan_gp_model(), fused=False, steps=max(2, steps // 10))
         runs["WGAN-GP on keras.io networks, fused D call"] = runner(
-            wgan_gp(), fused=True, steps=max(2, steps // 10))
+            wgan_gp_model(), fused=True, steps=max(2, steps // 10))
     return runs
 
 

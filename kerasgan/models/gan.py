@@ -563,11 +563,12 @@ class GAN(keras.Model):
         fake_logits = self.discriminate(augment(fake), fake_labels, training=training)
         return GroupLosses({"loss": self.g_loss_fn.generator_loss(fake_logits)})
 
-    def discriminator_terms(self, real, labels, fake, fake_labels, training):
-        """The base `d` terms for given fakes, and the fakes' logits."""
+    def discriminator_terms(self, real, labels, fake, fake_labels, training, fuse=True):
+        """The base `d` terms for given fakes, and the fakes' logits. `fuse=False` keeps
+        two calls even where one would do (`fuses_discriminator_pass`)."""
         augment = self.augment_images if training else (lambda x: x)
         batch_size = tf.shape(real)[0]
-        if self.fuses_discriminator_pass and (labels is None) == (fake_labels is None):
+        if fuse and self.fuses_discriminator_pass and (labels is None) == (fake_labels is None):
             # One call on [real; fake]: the same logits as two calls when no layer
             # mixes samples (checked by `fuses_discriminator_pass`), in fewer, larger ops.
             both_labels = None if labels is None else tf.concat(
@@ -620,8 +621,10 @@ class GAN(keras.Model):
         d_group, g_group = self.group("d"), self.group("g")
         with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
             fake = self.generator(self.generator_inputs(latents, fake_labels), training=True)
+            # Two discriminator calls: `g`'s gradient then runs back through the fake
+            # call only, where a fused call would backpropagate the real half as well.
             d_losses, fake_logits = self.discriminator_terms(real, labels, fake, fake_labels,
-                                                             training=True)
+                                                             training=True, fuse=False)
             g_losses = GroupLosses({"loss": self.g_loss_fn.generator_loss(fake_logits)})
             d_terms, d_scaled = self._group_total(d_group, d_losses)
             g_terms, g_scaled = self._group_total(g_group, g_losses)
