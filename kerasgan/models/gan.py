@@ -611,9 +611,10 @@ class GAN(keras.Model):
         return terms
 
     def simultaneous_update(self, batch) -> list:
-        """Both updates from one generator pass and one discriminator pass on [real; fake]
-        (`simultaneous_updates`): `g`'s gradient is taken through the discriminator as
-        it was before `d`'s update. Returns the logged (group, term, value) triples."""
+        """Both updates from one generator pass and one discriminator call on each of the
+        real and fake batches (`simultaneous_updates`): `g`'s gradient is taken through
+        the discriminator as it was before `d`'s update. Returns the logged
+        (group, term, value) triples."""
         real, labels = batch
         batch_size = tf.shape(real)[0]
         fake_labels = self.sample_fake_labels(labels, batch_size)
