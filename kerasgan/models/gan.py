@@ -679,13 +679,14 @@ class GAN(keras.Model):
 
     def train_step(self, data):
         batch = self.unpack(data)
-        logged = []
         if self.simultaneous_updates:
             logged = self.simultaneous_update(batch)
-        for group in () if self.simultaneous_updates else self.update_groups():
-            for _ in range(group.repeats):
-                terms = self.update(group, batch)
-            logged += [(group.name, term, value) for term, value in terms.items()]
+        else:
+            logged = []
+            for group in self.update_groups():
+                for _ in range(group.repeats):
+                    terms = self.update(group, batch)
+                logged += [(group.name, term, value) for term, value in terms.items()]
         self.update_ema()
         self.record_terms(logged)
         if hasattr(self.augment, "p"):
