@@ -33,21 +33,18 @@ import tensorflow as tf  # noqa: E402
 import kerasgan  # noqa: E402
 from kerasgan import metrics  # noqa: E402
 from kerasgan.data import caption_classes, load_captions  # noqa: E402
+from kerasgan.data.registry import caption_class_ids  # noqa: E402
 from kerasgan.utils import to_uint8  # noqa: E402
 from kerasgan.zoo.preset import read_metadata  # noqa: E402
 from reference_conditional_gan import ReferenceConditionalGAN  # noqa: E402
 from timing import seconds_per_step  # noqa: E402
 
 
-def class_ids(dataset: str, captions) -> np.ndarray:
-    index = {caption: i for i, caption in enumerate(caption_classes(dataset))}
-    return np.asarray([index[str(c)] for c in captions], np.int32)
-
-
 def training_data(dataset: str, batch_size: int, seed: int) -> tf.data.Dataset:
     """The training split as (images in [0, 1], one-hot class) batches, repeated."""
     images, captions = load_captions(dataset, "train")
-    one_hot = np.eye(len(caption_classes(dataset)), dtype=np.float32)[class_ids(dataset, captions)]
+    classes = caption_class_ids(dataset, captions)
+    one_hot = np.eye(len(caption_classes(dataset)), dtype=np.float32)[classes]
     return (tf.data.Dataset.from_tensor_slices((images.astype(np.float32) / 255.0, one_hot))
             .shuffle(len(images), seed=seed).repeat()
             .batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
@@ -89,11 +86,9 @@ def main(argv=None):
     data, seed = card["config"]["data"], card["config"]["train"]["seed"]
     dataset, batch_size = data["dataset"], data["batch_size"]
     num_classes = len(caption_classes(dataset))
-    images, _ = load_captions(dataset, "train")
-    shape = images.shape[1:]
-
     keras.utils.set_random_seed(seed)
     pipeline = training_data(dataset, batch_size, seed)
+    shape = tuple(pipeline.element_spec[0].shape[1:])
     if args.seconds_per_step:
         step_time = args.seconds_per_step
     else:
@@ -116,7 +111,7 @@ def main(argv=None):
     split = protocol["reference"].split(":")[1]
     real, held_out = load_captions(dataset, split)
     prompts = np.asarray(held_out)[np.arange(protocol["num_fake"]) % len(held_out)]
-    labels = class_ids(dataset, prompts)
+    labels = caption_class_ids(dataset, prompts)
     extractor = metrics.load_feature_extractor(metrics.classifier_dataset(dataset))
     theirs = metrics.compare_image_sets(
         real, reference_images(reference, labels, num_classes, protocol["seed"]), extractor,

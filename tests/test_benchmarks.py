@@ -162,7 +162,7 @@ def test_conditional_reference_trains_on_caption_classes_and_draws_uint8():
     from benchmarks.reference_conditional_gan import ReferenceConditionalGAN
 
     classes = kerasgan.data.caption_classes("glyphs")
-    np.testing.assert_array_equal(t2i.class_ids("glyphs", classes), np.arange(len(classes)))
+    np.testing.assert_array_equal(t2i.caption_class_ids("glyphs", classes), np.arange(len(classes)))
     batch = next(iter(t2i.training_data("glyphs", batch_size=8, seed=0)))
     assert batch[0].shape == (8, 32, 32, 1) and batch[1].shape == (8, len(classes))
     assert 0.0 <= float(tf.reduce_min(batch[0])) and float(tf.reduce_max(batch[0])) <= 1.0

@@ -205,6 +205,12 @@ def caption_classes(name: str) -> tuple[str, ...]:
     return info.classes
 
 
+def caption_class_ids(name: str, captions) -> np.ndarray:
+    """The class id (int32) of each caption of a captioned dataset (see `caption_classes`)."""
+    index = {caption: i for i, caption in enumerate(caption_classes(name))}
+    return np.asarray([index[str(c)] for c in captions], np.int32)
+
+
 def pipeline(name: str, split: str = "train", *, batch_size: int = 128, labels: bool = False,
              shuffle: bool = True, seed: int | None = None):
     """The `tf.data` pipeline of a named dataset's split, as training reads it: images

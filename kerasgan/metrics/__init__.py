@@ -492,7 +492,8 @@ def _evaluate_text_to_image(gan, reference, *, num_samples, metrics, extractor, 
     """Draws `num_samples` images for the held-out captions (cycled) and compares them
     with the held-out images; `class_accuracy` is how often the dataset's classifier
     reads the captioned class in an image drawn for it."""
-    from kerasgan.data import caption_classes, load_captions
+    from kerasgan.data import load_captions
+    from kerasgan.data.registry import caption_class_ids
 
     if not isinstance(reference, str):
         raise ValueError("Text-to-image models are evaluated on a captioned dataset name, e.g. "
@@ -501,13 +502,13 @@ def _evaluate_text_to_image(gan, reference, *, num_samples, metrics, extractor, 
     if extractor is None:
         extractor = load_feature_extractor(classifier_dataset(reference))
     prompts = np.asarray(captions)[np.arange(num_samples) % len(captions)]
-    class_of = {c: i for i, c in enumerate(caption_classes(reference))}
     fake, _ = _generate_in_batches(gan, num_samples, seed, batch_size, progress, prompts)
     results = compare_image_sets(real, fake, extractor, metrics,
-                                 fake_labels=[class_of[c] for c in prompts], progress=progress)
+                                 fake_labels=caption_class_ids(reference, prompts),
+                                 progress=progress)
     _, real_probabilities = extractor.features_and_probabilities(real)
     results[f"real_class_accuracy[{extractor.extractor_id}]"] = float(np.mean(
-        real_probabilities.argmax(axis=1) == np.asarray([class_of[c] for c in captions])))
+        real_probabilities.argmax(axis=1) == caption_class_ids(reference, captions)))
     results["protocol"].update({
         "reference": f"{reference}:{reference_split}", "seed": seed,
         "captions": f"the {len(captions)} held-out captions, cycled",
