@@ -61,11 +61,13 @@ def tutorial_discriminator(name="tutorial_discriminator") -> keras.Model:
 class ReferenceTFTutorialDCGAN(keras.Model):
     """The tutorial's training step, inside `fit`, with its losses tracked as metrics."""
 
-    def __init__(self, latent_dim=100):
+    def __init__(self, latent_dim=100, generator=None, discriminator=None):
+        """The tutorial's networks, or others (a discriminator that returns logits) to run the
+        tutorial's step on them."""
         super().__init__()
         self.latent_dim = latent_dim
-        self.generator = tutorial_generator(latent_dim)
-        self.discriminator = tutorial_discriminator()
+        self.generator = generator or tutorial_generator(latent_dim)
+        self.discriminator = discriminator or tutorial_discriminator()
 
     def compile(self):
         super().compile()

@@ -128,6 +128,16 @@ def training_contenders() -> tuple[list, list]:
                              seed=0, simultaneous_updates=simultaneous_updates)
         return compiled(gan, d_optimizer=_adam(1e-4), g_optimizer=_adam(1e-4))
 
+    def kerasgan_small(simultaneous_updates=False):
+        gan = kerasgan.DCGAN.from_size("small", ema_decay=0.999, seed=0,
+                                       simultaneous_updates=simultaneous_updates)
+        return compiled(gan)
+
+    def reference_tutorial_step_on_small():
+        small = kerasgan.DCGAN.from_size("small", seed=0)
+        return compiled(ReferenceTFTutorialDCGAN(generator=small.generator,
+                                                 discriminator=small.discriminator))
+
     def kerasgan_wgan_gp():
         # The example's recipe on both sides: 3 critic updates, GP weight 10, its Adam.
         gan = kerasgan.WGANGP(wgan_gp_generator(), wgan_gp_critic(), d_steps=3,
@@ -142,11 +152,15 @@ def training_contenders() -> tuple[list, list]:
         Contender("kerasgan DCGAN on TF tutorial networks", kerasgan_tutorial),
         Contender("reference keras.io WGAN-GP", lambda: compiled(ReferenceWGANGP()), wgan=True),
         Contender("kerasgan WGANGP on keras.io WGAN-GP networks", kerasgan_wgan_gp, wgan=True),
-        Contender("kerasgan DCGAN small (its own networks)",
-                  lambda: compiled(kerasgan.DCGAN.from_size("small", ema_decay=0.999, seed=0))),
+        Contender("kerasgan DCGAN small (its own networks)", kerasgan_small),
         # The tutorial's own step: one batch of fakes feeds both updates.
         Contender("kerasgan DCGAN on TF tutorial networks, simultaneous updates",
                   lambda: kerasgan_tutorial(simultaneous_updates=True)),
+        # The tutorial's step on DCGAN small's networks: what a plain loop gets from them.
+        Contender("reference TF tutorial step on DCGAN small networks",
+                  reference_tutorial_step_on_small),
+        Contender("kerasgan DCGAN small, simultaneous updates",
+                  lambda: kerasgan_small(simultaneous_updates=True)),
     ]
     pairs = [
         ("keras.io DCGAN", contenders[0].name, contenders[1].name, True),
@@ -155,6 +169,10 @@ def training_contenders() -> tuple[list, list]:
         ("TF tutorial DCGAN, kerasgan alternating updates", contenders[2].name,
          contenders[3].name, True),
         ("keras.io WGAN-GP", contenders[4].name, contenders[5].name, True),
+        ("DCGAN small networks, TF tutorial's step (simultaneous updates)", contenders[8].name,
+         contenders[9].name, True),
+        ("DCGAN small networks, kerasgan alternating updates", contenders[8].name,
+         contenders[6].name, True),
         ("kerasgan DCGAN small vs keras.io DCGAN", contenders[0].name, contenders[6].name, False),
     ]
     return contenders, pairs

@@ -155,6 +155,31 @@ def test_levers_section_joins_the_page_and_keeps_the_others(tmp_path):
     assert "| B / A | **1.150 (1.100–1.200)x** |" in page
 
 
+def test_peak_verdict_pairs_each_dcgan_with_the_reference_on_its_networks():
+    from benchmarks import report
+
+    def fractions(**medians):
+        return {name.replace("_", " "): timing.summarize([value]) for name, value in medians.items()}
+
+    pairs = [{"label": "x", "reference": "reference a", "kerasgan": "kerasgan DCGAN a",
+              "same_networks": True},
+             {"label": "y", "reference": "reference b", "kerasgan": "kerasgan DCGAN b",
+              "same_networks": True}]
+    training = {"pairs": pairs,
+                "fraction_of_peak": fractions(reference_a=0.30, kerasgan_DCGAN_a=0.29,
+                                              reference_b=0.60, kerasgan_DCGAN_b=0.58,
+                                              kerasgan_DCGAN_c=0.40,
+                                              kerasgan_WGANGP=0.1)}
+    text = report.peak_verdict(training)
+    assert "kerasgan DCGAN a 29.0% (not met; the reference on these networks: 30.0%)" in text
+    assert "kerasgan DCGAN b 58.0% (met; the reference on these networks: 60.0%)" in text
+    assert "the networks set it" in text and "kerasgan DCGAN c has no reference" in text
+    assert "WGANGP" not in text
+    # A reference well above kerasgan on the same networks puts the gap on kerasgan.
+    training["fraction_of_peak"]["reference a"] = timing.summarize([0.45])
+    assert "the gap is kerasgan's to close" in report.peak_verdict(training)
+
+
 def test_conditional_reference_trains_on_caption_classes_and_draws_uint8():
     """The text-to-image baseline: each glyph caption is its classifier's class id, the
     reference takes a step on real glyphs, and draws uint8 images for given classes."""
