@@ -199,3 +199,37 @@ def test_conditional_reference_trains_on_caption_classes_and_draws_uint8():
     images = t2i.reference_images(reference, np.array([0, 5, 61]), len(classes), seed=0)
     assert images.dtype == np.uint8 and images.shape == (3, 32, 32, 1)
     assert not np.array_equal(images[0], images[1])
+
+
+def test_pix2pix_reference_learns_the_edge_pairs_and_translates_to_uint8():
+    """The image-to-image baseline on real edge/image pairs: the tutorial's U-Net keeps
+    28x28 through its padding and crop, a few steps lower its L1, and the
+    translations come back as uint8 scored against their targets."""
+    from benchmarks import bench_translation_vs_reference as translation
+    from benchmarks.reference_pix2pix import ReferencePix2Pix
+
+    batch = next(iter(translation.training_data("fashion-mnist-edges", batch_size=16, seed=0)))
+    assert batch[0].shape == (16, 28, 28, 1) and batch[1].shape == (16, 28, 28, 1)
+    assert -1.0 <= float(tf.reduce_min(batch[1])) and float(tf.reduce_max(batch[1])) <= 1.0
+    keras.utils.set_random_seed(0)
+    reference = ReferencePix2Pix((28, 28, 1))
+    reference.compile()
+    assert reference.discriminator([batch[0], batch[1]]).shape == (16, 5, 5, 1)
+    first = float(reference.train_step(batch)["l1"])
+    for _ in range(5):
+        logs = reference.train_step(batch)
+    assert np.isfinite(float(logs["d_loss"])) and np.isfinite(float(logs["g_loss"]))
+    reference.l1_metric.reset_state()
+    assert float(reference.train_step(batch)["l1"]) < first
+    sources, targets = kerasgan.data.load_pairs("fashion-mnist-edges", "test")
+    translated = translation.reference_translations(reference, sources[:3])
+    assert translated.dtype == np.uint8 and translated.shape == (3, 28, 28, 1)
+    errors = kerasgan.metrics.translation_errors(translated, targets[:3])
+    assert 0.0 < errors["mae_uint8"] < 255.0 and np.isfinite(errors["psnr_db"])
+
+
+def test_translation_errors_are_levels_and_decibels():
+    targets = np.full((2, 4, 4, 1), 100, np.uint8)
+    errors = kerasgan.metrics.translation_errors(targets + 2, targets)
+    assert errors["mae_uint8"] == 2.0
+    assert abs(errors["psnr_db"] - 10.0 * np.log10(255.0 ** 2 / 4.0)) < 1e-9

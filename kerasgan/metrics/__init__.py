@@ -463,6 +463,21 @@ def _evaluate_on_folder(gan, folder: Path, *, num_samples, metrics, extractor, s
     return results
 
 
+def translation_errors(translated, targets) -> dict:
+    """Pixel errors of uint8 translations against their true targets: the mean absolute
+    error in uint8 levels and the mean per-image PSNR in dB.
+
+    Example:
+    >>> targets = np.zeros((2, 4, 4, 1), np.uint8)
+    >>> translation_errors(targets + 1, targets)["mae_uint8"]
+    1.0
+    """
+    error = np.asarray(translated, np.float64) - np.asarray(targets, np.float64)
+    mse = np.maximum((error ** 2).mean(axis=(1, 2, 3)), 1e-10)
+    return {"mae_uint8": float(np.abs(error).mean()),
+            "psnr_db": float(np.mean(10.0 * np.log10(255.0 ** 2 / mse)))}
+
+
 def _evaluate_translation(gan, reference, *, num_samples, metrics, extractor, reference_split,
                           batch_size, progress):
     """Translates held-out sources and compares the results with their true targets:
@@ -478,10 +493,7 @@ def _evaluate_translation(gan, reference, *, num_samples, metrics, extractor, re
         extractor = load_feature_extractor(classifier_dataset(reference))
     translated = gan.translate(sources, batch_size=batch_size)
     results = compare_image_sets(targets, translated, extractor, metrics, progress=progress)
-    error = translated.astype(np.float64) - targets.astype(np.float64)
-    mse = np.maximum((error ** 2).mean(axis=(1, 2, 3)), 1e-10)
-    results["mae_uint8"] = float(np.abs(error).mean())
-    results["psnr_db"] = float(np.mean(10.0 * np.log10(255.0 ** 2 / mse)))
+    results.update(translation_errors(translated, targets))
     results["protocol"].update({"reference": f"{reference}:{reference_split}",
                                 "paired": "translations of the held-out sources vs their targets"})
     return results
