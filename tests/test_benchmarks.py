@@ -89,6 +89,18 @@ def test_only_names_the_unknown_part_and_its_closest_match(capsys):
     assert "Unknown benchmark part 'flopz'" in error and "Did you mean: flops?" in error
 
 
+def test_levers_option_names_the_unknown_lever_and_its_closest_match():
+    import argparse
+
+    from benchmarks import bench_step_overhead
+
+    assert bench_step_overhead.parse_levers("ema, fused") == ("ema", "fused")
+    with pytest.raises(argparse.ArgumentTypeError, match="Unknown lever 'emma'.*Did you mean: ema"):
+        bench_step_overhead.parse_levers("emma")
+    with pytest.raises(argparse.ArgumentTypeError, match="at least one"):
+        bench_step_overhead.parse_levers(" , ")
+
+
 def test_quick_run_refuses_to_overwrite_the_published_page(capsys):
     with pytest.raises(SystemExit):
         suite.main(["--quick", "--out", str(suite.REPO_ROOT / "docs")])
@@ -233,3 +245,11 @@ def test_translation_errors_are_levels_and_decibels():
     errors = kerasgan.metrics.translation_errors(targets + 2, targets)
     assert errors["mae_uint8"] == 2.0
     assert abs(errors["psnr_db"] - 10.0 * np.log10(255.0 ** 2 / 4.0)) < 1e-9
+
+
+def test_throughput_verdict_tells_a_lead_from_parity_and_a_loss():
+    from benchmarks import report
+
+    assert report.throughput_verdict(timing.ratio_summary([1.1, 1.0], [1.0, 1.0])) == "met"
+    assert "parity" in report.throughput_verdict(timing.ratio_summary([0.9, 1.02], [1.0, 1.0]))
+    assert report.throughput_verdict(timing.ratio_summary([0.7, 0.8], [1.0, 1.0])) == "not met"
