@@ -37,7 +37,7 @@ from kerasgan.data.registry import caption_class_ids  # noqa: E402
 from kerasgan.utils import to_uint8  # noqa: E402
 from kerasgan.zoo.preset import read_metadata  # noqa: E402
 from reference_conditional_gan import ReferenceConditionalGAN  # noqa: E402
-from timing import seconds_per_step  # noqa: E402
+from timing import StepPrinter, seconds_per_step  # noqa: E402
 
 
 def training_data(dataset: str, batch_size: int, seed: int) -> tf.data.Dataset:
@@ -58,17 +58,6 @@ def reference_images(model, labels, num_classes, seed, batch=500) -> np.ndarray:
     return np.concatenate([to_uint8(2.0 * model.generate(latents[i:i + batch],
                                                          one_hot[i:i + batch]).numpy() - 1.0)
                            for i in range(0, len(labels), batch)])
-
-
-class Progress(keras.callbacks.Callback):
-    def __init__(self, every=500):
-        super().__init__()
-        self.every, self.steps = every, 0
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.steps += 1
-        if self.steps % self.every == 0:
-            print(f"  reference step {self.steps}", flush=True)
 
 
 def main(argv=None):
@@ -104,7 +93,8 @@ def main(argv=None):
     keras.utils.set_random_seed(seed)
     reference = ReferenceConditionalGAN(num_classes, shape)
     reference.compile()
-    reference.fit(pipeline, epochs=1, steps_per_epoch=steps, callbacks=[Progress()], verbose=0)
+    reference.fit(pipeline, epochs=1, steps_per_epoch=steps,
+                  callbacks=[StepPrinter("reference")], verbose=0)
 
     ours = card["metrics"]
     protocol = ours["protocol"]

@@ -33,7 +33,7 @@ from kerasgan.data import load_pairs  # noqa: E402
 from kerasgan.utils import from_uint8, to_uint8  # noqa: E402
 from kerasgan.zoo.preset import read_metadata  # noqa: E402
 from reference_pix2pix import ReferencePix2Pix  # noqa: E402
-from timing import seconds_per_step  # noqa: E402
+from timing import StepPrinter, seconds_per_step  # noqa: E402
 
 COMPARED = ("fid", "kid", "mae_uint8", "psnr_db")
 
@@ -49,17 +49,6 @@ def training_data(dataset: str, batch_size: int, seed: int) -> tf.data.Dataset:
 def reference_translations(model, sources, batch=500) -> np.ndarray:
     return np.concatenate([to_uint8(model.translate(from_uint8(sources[i:i + batch])).numpy())
                            for i in range(0, len(sources), batch)])
-
-
-class Progress(keras.callbacks.Callback):
-    def __init__(self, every=500):
-        super().__init__()
-        self.every, self.steps = every, 0
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.steps += 1
-        if self.steps % self.every == 0:
-            print(f"  reference step {self.steps}", flush=True)
 
 
 def main(argv=None):
@@ -103,7 +92,8 @@ def main(argv=None):
     keras.utils.set_random_seed(seed)
     reference = ReferencePix2Pix(shape)
     reference.compile()
-    reference.fit(pipeline, epochs=1, steps_per_epoch=steps, callbacks=[Progress()], verbose=0)
+    reference.fit(pipeline, epochs=1, steps_per_epoch=steps,
+                  callbacks=[StepPrinter("reference")], verbose=0)
 
     split = protocol["reference"].split(":")[1]
     sources, targets = load_pairs(dataset, split)

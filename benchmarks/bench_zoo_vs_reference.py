@@ -31,7 +31,7 @@ from kerasgan import metrics, training  # noqa: E402
 from kerasgan.utils import to_uint8  # noqa: E402
 from kerasgan.zoo.preset import read_metadata  # noqa: E402
 from reference_dcgan import ReferenceDCGAN  # noqa: E402
-from timing import seconds_per_step  # noqa: E402
+from timing import StepPrinter, seconds_per_step  # noqa: E402
 
 
 def reference_seconds_per_step(dataset):
@@ -52,8 +52,6 @@ class SnapshotAtSteps(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self.steps += 1
-        if self.steps % 500 == 0:
-            print(f"  reference step {self.steps}", flush=True)
         if self.steps in self.step_counts:
             self.snapshots[self.steps] = self.model.generator.get_weights()
         if len(self.snapshots) == len(self.step_counts):
@@ -112,7 +110,7 @@ def main():
         reference.compile()
         snap = SnapshotAtSteps(steps_for.values())
         reference.fit(dataset.repeat(), epochs=1, steps_per_epoch=max(steps_for.values()),
-                      callbacks=[snap], verbose=0)
+                      callbacks=[snap, StepPrinter("reference")], verbose=0)
         for name in names:
             protocol = cards[name]["metrics"]["protocol"]
             num, split = protocol["num_fake"], protocol["reference"].split(":")[1]

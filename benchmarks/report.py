@@ -83,8 +83,8 @@ def training_tables(training: dict) -> str:
                            rows))
         same = [p for p in training["pairs"] if p["same_networks"]]
         if same:
-            verdicts = [f"{p['label']} {p['ratio']['median']:.2f}x ({throughput_verdict(p['ratio'])})"
-                        for p in same]
+            verdicts = [f"{p['label']} {p['ratio']['median']:.2f}x "
+                        f"({throughput_verdict(p['ratio'])})" for p in same]
             text.append("Target: at least 1.0x the reference on the same networks and batch: "
                         + "; ".join(verdicts) + ".")
     if has_flops:
@@ -136,7 +136,8 @@ def peak_verdict(training: dict) -> str:
         line = f"{name} {100 * median:.1f}% ({'met' if met else 'not met'}"
         reference = same_reference.get(name)
         if reference is not None:
-            line += f"; the reference on these networks: {100 * fractions[reference]['median']:.1f}%"
+            reference_median = fractions[reference]["median"]
+            line += f"; the reference on these networks: {100 * reference_median:.1f}%"
         verdicts.append(line + ")")
         if not met:
             short.append((name, reference))

@@ -24,6 +24,19 @@ class BatchClock(keras.callbacks.Callback):
         self.times.append(time.perf_counter())
 
 
+class StepPrinter(keras.callbacks.Callback):
+    """Prints `<label> step N` every `every` training steps: a long `fit` shows it is alive."""
+
+    def __init__(self, label: str, every: int = 500):
+        super().__init__()
+        self.label, self.every, self.steps = label, every, 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps += 1
+        if self.steps % self.every == 0:
+            print(f"  {self.label} step {self.steps}", flush=True)
+
+
 def seconds_per_step(model, dataset, steps=30, warmup=5):
     """Mean seconds per training step of a compiled model, after `warmup` steps."""
     clock = BatchClock()

@@ -171,7 +171,8 @@ def test_peak_verdict_pairs_each_dcgan_with_the_reference_on_its_networks():
     from benchmarks import report
 
     def fractions(**medians):
-        return {name.replace("_", " "): timing.summarize([value]) for name, value in medians.items()}
+        return {name.replace("_", " "): timing.summarize([value])
+                for name, value in medians.items()}
 
     pairs = [{"label": "x", "reference": "reference a", "kerasgan": "kerasgan DCGAN a",
               "same_networks": True},
