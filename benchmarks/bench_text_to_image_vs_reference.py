@@ -19,8 +19,6 @@ checkpoint's figures are the card's. Prints class accuracy (how often the classi
 reads the class the image was drawn for) and FID for both.
 """
 
-import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -30,14 +28,12 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-import kerasgan  # noqa: E402
 from kerasgan import metrics  # noqa: E402
 from kerasgan.data import caption_classes, load_captions  # noqa: E402
 from kerasgan.data.registry import caption_class_ids  # noqa: E402
 from kerasgan.utils import to_uint8  # noqa: E402
-from kerasgan.zoo.preset import read_metadata  # noqa: E402
+import same_time  # noqa: E402
 from reference_conditional_gan import ReferenceConditionalGAN  # noqa: E402
-from timing import StepPrinter, seconds_per_step  # noqa: E402
 
 
 def training_data(dataset: str, batch_size: int, seed: int) -> tf.data.Dataset:
@@ -61,40 +57,18 @@ def reference_images(model, labels, num_classes, seed, batch=500) -> np.ndarray:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("checkpoint", help="NAME, preset folder, or either with =SECONDS")
-    parser.add_argument("--seconds-per-step", type=float, default=None,
-                        help="the reference's speed measured earlier on an idle machine")
-    parser.add_argument("--measure-only", action="store_true",
-                        help="only measure and print the reference's seconds per step")
-    parser.add_argument("--out", default=None, help="also write the result as JSON here")
-    args = parser.parse_args(argv)
-    name, _, seconds = args.checkpoint.partition("=")
-    card = read_metadata(kerasgan.zoo.resolve(name)[0])
-    budget = float(seconds) if seconds else card["training"]["wall_time_s"]
+    args = same_time.parser(__doc__.splitlines()[0]).parse_args(argv)
+    name, card, budget = same_time.read_card(args.checkpoint)
     data, seed = card["config"]["data"], card["config"]["train"]["seed"]
     dataset, batch_size = data["dataset"], data["batch_size"]
     num_classes = len(caption_classes(dataset))
     keras.utils.set_random_seed(seed)
     pipeline = training_data(dataset, batch_size, seed)
     shape = tuple(pipeline.element_spec[0].shape[1:])
-    if args.seconds_per_step:
-        step_time = args.seconds_per_step
-    else:
-        probe = ReferenceConditionalGAN(num_classes, shape)
-        probe.compile()
-        step_time = seconds_per_step(probe, pipeline, steps=30, warmup=5)
-    if args.measure_only:
-        print(f"reference: {step_time:.4f} s/step (--seconds-per-step {step_time:.4f})")
+    reference, steps, step_time = same_time.train_reference(
+        lambda: ReferenceConditionalGAN(num_classes, shape), pipeline, budget, seed, args)
+    if reference is None:
         return {"reference_s_per_step": step_time}
-    steps = max(1, round(budget / step_time))
-    print(f"reference: {step_time * 1000:.0f} ms/step, {steps} steps for {budget:.0f} s",
-          flush=True)
-    keras.utils.set_random_seed(seed)
-    reference = ReferenceConditionalGAN(num_classes, shape)
-    reference.compile()
-    reference.fit(pipeline, epochs=1, steps_per_epoch=steps,
-                  callbacks=[StepPrinter("reference")], verbose=0)
 
     ours = card["metrics"]
     protocol = ours["protocol"]
@@ -114,10 +88,7 @@ def main(argv=None):
     for metric in ("class_accuracy", "fid", "kid", "min_class_fraction"):
         row[metric] = ours.get(f"{metric}[{eid}]")
         row[f"reference_{metric}"] = theirs.get(f"{metric}[{eid}]")
-    print(json.dumps(row, indent=2))
-    if args.out:
-        Path(args.out).write_text(json.dumps(row, indent=2))
-    return row
+    return same_time.report(row, args.out)
 
 
 if __name__ == "__main__":

@@ -33,8 +33,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(1, str(Path(__file__).parents[1]))
 
-import numpy as np  # noqa: E402
-
 REFERENCE_BATCH = 256  # the tutorial's BATCH_SIZE
 
 

@@ -16,8 +16,6 @@ compared with their true targets (FID and KID with the dataset's classifier, mea
 absolute error in uint8 levels, PSNR); the checkpoint's figures are the card's.
 """
 
-import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -27,13 +25,11 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-import kerasgan  # noqa: E402
 from kerasgan import metrics  # noqa: E402
 from kerasgan.data import load_pairs  # noqa: E402
 from kerasgan.utils import from_uint8, to_uint8  # noqa: E402
-from kerasgan.zoo.preset import read_metadata  # noqa: E402
+import same_time  # noqa: E402
 from reference_pix2pix import ReferencePix2Pix  # noqa: E402
-from timing import StepPrinter, seconds_per_step  # noqa: E402
 
 COMPARED = ("fid", "kid", "mae_uint8", "psnr_db")
 
@@ -52,48 +48,21 @@ def reference_translations(model, sources, batch=500) -> np.ndarray:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("checkpoint", help="NAME, preset folder, or either with =SECONDS")
-    parser.add_argument("--seconds-per-step", type=float, default=None,
-                        help="the reference's speed measured earlier on an idle machine")
-    parser.add_argument("--measure-only", action="store_true",
-                        help="only measure and print the reference's seconds per step")
-    parser.add_argument("--max-steps", type=int, default=None,
-                        help="cap the reference's steps (a smoke run; the result is then not "
-                             "a same-time comparison)")
-    parser.add_argument("--out", default=None, help="also write the result as JSON here")
-    args = parser.parse_args(argv)
-    name, _, seconds = args.checkpoint.partition("=")
-    card = read_metadata(kerasgan.zoo.resolve(name)[0])
+    args = same_time.parser(__doc__.splitlines()[0]).parse_args(argv)
+    name, card, budget = same_time.read_card(args.checkpoint)
     protocol = card["metrics"]["protocol"]
     if "paired" not in protocol:
         raise SystemExit(f"{name} is not an image-to-image checkpoint: its card's protocol has "
                          f"no paired evaluation. Received: {name!r}")
-    budget = float(seconds) if seconds else card["training"]["wall_time_s"]
     data, seed = card["config"]["data"], card["config"]["train"]["seed"]
     dataset, batch_size = data["dataset"], data["batch_size"]
     keras.utils.set_random_seed(seed)
     pipeline = training_data(dataset, batch_size, seed)
     shape = tuple(pipeline.element_spec[0].shape[1:])
-    if args.seconds_per_step:
-        step_time = args.seconds_per_step
-    else:
-        probe = ReferencePix2Pix(shape)
-        probe.compile()
-        step_time = seconds_per_step(probe, pipeline, steps=30, warmup=5)
-    if args.measure_only:
-        print(f"reference: {step_time:.4f} s/step (--seconds-per-step {step_time:.4f})")
+    reference, steps, step_time = same_time.train_reference(
+        lambda: ReferencePix2Pix(shape), pipeline, budget, seed, args)
+    if reference is None:
         return {"reference_s_per_step": step_time}
-    steps = max(1, round(budget / step_time))
-    if args.max_steps:
-        steps = min(steps, args.max_steps)
-    print(f"reference: {step_time * 1000:.0f} ms/step, {steps} steps for {budget:.0f} s",
-          flush=True)
-    keras.utils.set_random_seed(seed)
-    reference = ReferencePix2Pix(shape)
-    reference.compile()
-    reference.fit(pipeline, epochs=1, steps_per_epoch=steps,
-                  callbacks=[StepPrinter("reference")], verbose=0)
 
     split = protocol["reference"].split(":")[1]
     sources, targets = load_pairs(dataset, split)
@@ -112,10 +81,7 @@ def main(argv=None):
     for metric in COMPARED:
         key = metric if metric in ("mae_uint8", "psnr_db") else f"{metric}[{eid}]"
         row[metric], row[f"reference_{metric}"] = ours.get(key), theirs.get(key)
-    print(json.dumps(row, indent=2))
-    if args.out:
-        Path(args.out).write_text(json.dumps(row, indent=2))
-    return row
+    return same_time.report(row, args.out)
 
 
 if __name__ == "__main__":
