@@ -21,11 +21,13 @@ setup: $(BIN)/kerasgan data
 sample: setup
 	$(BIN)/kerasgan sample dcgan-fashion-mnist --num 64 --seed 0 --out samples.png
 
+# Two or more workers (one per core), a test file each at a time: its module fixtures
+# stay in one process. tests/conftest.py gives each worker one kernel thread.
 test: setup
-	$(BIN)/python -m pytest -q --durations=15
+	$(BIN)/python -m pytest -q -n auto --dist loadfile --durations=15
 
 test-fast: setup
-	$(BIN)/python -m pytest -q -m "not large"
+	$(BIN)/python -m pytest -q -n auto --dist loadfile -m "not large"
 
 bench: setup
 	$(BIN)/python -m benchmarks

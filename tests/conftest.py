@@ -2,6 +2,10 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `make test` runs two workers on two cores: one kernel thread each (and in the
+    # processes they start), rather than two pairs of threads competing for the cores.
+    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 
 import signal  # noqa: E402
 
