@@ -41,6 +41,8 @@ class SampleGrid(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every_n_epochs:
             return
+        if not all(np.isfinite(np.ravel(value)).all() for value in (logs or {}).values()):
+            return  # a diverged epoch's weights draw NaN: no grid to keep
         gan = self.model
         inputs = self.inputs or gan.example_inputs(self.num_images, seed=self.seed)
         grid = gan.preview(inputs)
