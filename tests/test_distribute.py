@@ -22,9 +22,12 @@ EQUIVALENCE_CASES = ["none", "gp", "pix2pix", "stackgan", "sngan", "infogan", "b
 @pytest.fixture(scope="module")
 def equivalence_runs(request):
     """The selected cases' scripts, started together two at a time: each runs its kernels
-    on one thread, so two side by side use two cores without changing each other's sums."""
+    on one thread, so two side by side use two cores without changing each other's sums.
+    (Under pytest-xdist this needs `--dist loadfile`, as `make test` runs it: the whole
+    file on one worker.)"""
+    test_name = "test_mirrored_two_cpus_matches_one_device"
     cases = [item.callspec.params["case"] for item in request.session.items
-             if getattr(item, "originalname", None) == "test_mirrored_two_cpus_matches_one_device"]
+             if getattr(item, "originalname", None) == test_name]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
 
     def run(case):
