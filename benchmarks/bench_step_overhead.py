@@ -148,9 +148,9 @@ def main(argv=None):
     from benchmarks.suite import machine_description
     from timing import interleaved, ratio_summary, summarize
 
-    levers = tuple(lever for lever in args.levers
+    chosen = tuple(lever for lever in args.levers
                    if not (args.no_wgan_gp and lever == "wgan_gp_fused"))
-    runs = contenders(args.steps, levers)
+    runs = contenders(args.steps, chosen)
     rates = interleaved(runs, args.rounds)
     names = list(runs)
     ratios = {}
@@ -159,7 +159,7 @@ def main(argv=None):
     levers = {"rates": {name: summarize(rates[name]) for name in names}, "ratios": ratios,
               "rounds": args.rounds,
               "steps": f"{args.steps} ({max(2, args.steps // 10)} for WGAN-GP)"
-              if "wgan_gp_fused" in levers else str(args.steps), "batch": BATCH,
+              if "wgan_gp_fused" in chosen else str(args.steps), "batch": BATCH,
               "machine": machine_description(), "verdict": args.verdict,
               "command": "python benchmarks/bench_step_overhead.py " + shlex.join(
                   sys.argv[1:] if argv is None else argv)}
