@@ -11,6 +11,7 @@ from pathlib import Path
 import keras
 
 import kerasgan
+from kerasgan.utils import atomic_write
 from kerasgan.zoo.preset import read_metadata
 
 from timing import StepPrinter, seconds_per_step
@@ -65,7 +66,9 @@ def train_reference(make_reference, pipeline, budget: float, seed: int, args):
 
 
 def report(row: dict, out: str | None) -> dict:
+    """Prints the result and, with `out`, writes it there as JSON (atomically)."""
     print(json.dumps(row, indent=2))
     if out:
-        Path(out).write_text(json.dumps(row, indent=2))
+        with atomic_write(out) as tmp:
+            Path(tmp).write_text(json.dumps(row, indent=2))
     return row

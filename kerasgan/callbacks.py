@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from kerasgan.utils import save_image
+from kerasgan.utils import logs_are_finite, save_image
 
 
 class SampleGrid(keras.callbacks.Callback):
@@ -41,7 +41,7 @@ class SampleGrid(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every_n_epochs:
             return
-        if not all(np.isfinite(np.ravel(value)).all() for value in (logs or {}).values()):
+        if not logs_are_finite(logs):
             return  # a diverged epoch's weights draw NaN: no grid to keep
         gan = self.model
         inputs = self.inputs or gan.example_inputs(self.num_images, seed=self.seed)

@@ -51,7 +51,7 @@ import numpy as np
 import tensorflow as tf
 
 from kerasgan.utils import (atomic_directory, check_writable, hardware_description,  # noqa: F401
-                            unknown_name_error)
+                            logs_are_finite, unknown_name_error)
 
 logger = logging.getLogger("kerasgan.training")
 
@@ -552,8 +552,7 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         self.epoch = epoch
 
     def on_epoch_end(self, epoch, logs=None):
-        values = [np.ravel(v) for v in (logs or {}).values()]
-        if not all(np.isfinite(v).all() for v in values):
+        if not logs_are_finite(logs):
             self.diverged = True
             return
         self._save(self.model, epoch + 1, chunks_done=epoch + 1)

@@ -267,6 +267,17 @@ def _create_file(path: Path) -> None:
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
 
 
+def logs_are_finite(logs) -> bool:
+    """Whether every value of a Keras `logs` dict (scalars or arrays) is finite: False
+    once a loss has become NaN or Inf.
+
+    Example:
+    >>> logs_are_finite({"d_loss": 0.7, "g_loss": float("nan")})
+    False
+    """
+    return all(np.isfinite(np.ravel(value)).all() for value in (logs or {}).values())
+
+
 @contextlib.contextmanager
 def atomic_write(path):
     """Yields a temporary path beside `path`; renames it into place on success.
