@@ -29,8 +29,8 @@ import numpy as np  # noqa: E402
 import kerasgan  # noqa: E402
 from kerasgan import metrics, training  # noqa: E402
 from kerasgan.utils import to_uint8  # noqa: E402
-from kerasgan.zoo.preset import read_metadata  # noqa: E402
 from reference_dcgan import ReferenceDCGAN  # noqa: E402
+import same_time  # noqa: E402
 from timing import StepPrinter, seconds_per_step  # noqa: E402
 
 
@@ -64,18 +64,6 @@ def reference_images(generator, num, seed, latent_dim=100, batch=500):
                            for i in range(0, num, batch)])
 
 
-def read_card(name):
-    return read_metadata(kerasgan.zoo.resolve(name)[0])
-
-
-def parse_budgets(items):
-    budgets = {}
-    for item in items:
-        name, _, seconds = item.partition("=")
-        budgets[name] = float(seconds) if seconds else read_card(name)["training"]["wall_time_s"]
-    return budgets
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("checkpoints", nargs="+", help="NAME or NAME=SECONDS")
@@ -84,8 +72,9 @@ def main():
                         help="the reference's speed measured earlier on an idle machine, "
                              "instead of measuring it now (when the machine is busy)")
     args = parser.parse_args()
-    budgets = parse_budgets(args.checkpoints)
-    cards = {name: read_card(name) for name in budgets}
+    cards, budgets = {}, {}
+    for item in args.checkpoints:
+        name, cards[name], budgets[name] = same_time.read_card(item)
     by_data = {}
     for name, card in cards.items():
         data = dict(card["config"]["data"], labels=False)
