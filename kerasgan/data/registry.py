@@ -29,6 +29,8 @@ KINDS = {
     "images": "(images uint8 NHWC, labels int32 [N] or None)",
     "paired": "(sources uint8 NHWC, targets uint8 NHWC), pair i being sources[i] -> targets[i]",
     "captioned": "(images uint8 NHWC, captions str [N])",
+    "unpaired": "((a_images uint8 NHWC, a_labels int32 [N] or None), (b_images, b_labels)): "
+                "two domains, no image of one belonging with any image of the other",
 }
 
 
@@ -38,7 +40,8 @@ class DatasetInfo:
 
     Attributes:
         name: the name configs, `load_dataset` and metrics use ("fashion-mnist").
-        kind: "images", "paired" or "captioned": what `load` returns (see `KINDS`).
+        kind: "images", "paired", "captioned" or "unpaired": what `load` returns
+            (see `KINDS`).
         load: `split -> arrays` of the kind, uint8 NHWC images.
         splits: the splits `load` accepts.
         classes: the name of each class id, or None for unlabelled data. For a
@@ -46,7 +49,10 @@ class DatasetInfo:
             captions, in the order of the class ids its feature classifier predicts.
         classifier: the dataset whose shipped feature classifier (`kerasgan.zoo`)
             scores images of this one (for `fashion-mnist-edges`, whose targets are
-            Fashion-MNIST images: "fashion-mnist"); None when none does.
+            Fashion-MNIST images: "fashion-mnist"); None when none does. For an
+            unpaired dataset, a pair: the classifier of domain A, then of domain B.
+        domains: for an unpaired dataset, the names of its two domains (A, B), e.g.
+            the datasets they come from; None otherwise.
         hub_id: its Hugging Face Hub dataset id, for model cards; None when none.
         description: one line, for people.
     """
@@ -59,14 +65,22 @@ class DatasetInfo:
     classifier: str | None = None
     hub_id: str | None = None
     description: str = ""
+    domains: tuple[str, str] | None = None
+
+    def domain_classifier(self, domain: str) -> str | None:
+        """The classifier scoring domain "a" or "b" of an unpaired dataset (for any other
+        kind, `classifier` whatever the domain)."""
+        if self.kind != "unpaired" or self.classifier is None:
+            return self.classifier
+        return self.classifier["ab".index(domain)]
 
 
 _DATASETS: dict[str, DatasetInfo] = {}
 
 
 def register_dataset(name: str, *, kind: str, load: Callable[[str], tuple], splits,
-                     classes=None, classifier: str | None = None, hub_id: str | None = None,
-                     description: str = "") -> DatasetInfo:
+                     classes=None, classifier=None, hub_id: str | None = None,
+                     description: str = "", domains=None) -> DatasetInfo:
     """Registers a named dataset; its source file calls this once, at import.
 
     See `DatasetInfo` for the arguments. Raises a ValueError for a name already
@@ -97,9 +111,20 @@ def register_dataset(name: str, *, kind: str, load: Callable[[str], tuple], spli
                                 or not all(isinstance(c, str) for c in classes)):
         raise TypeError(f"classes must be a list of names, one per class id. "
                         f"Received: classes={classes!r}")
+    if kind == "unpaired":
+        for field, value in (("domains", domains), ("classifier", classifier)):
+            if value is not None and (isinstance(value, str) or len(value) != 2):
+                raise ValueError(f"An unpaired dataset's {field} is a pair (domain A, domain B). "
+                                 f"Received: {field}={value!r}")
+        classifier = None if classifier is None else tuple(classifier)
+        domains = tuple(domains) if domains is not None else ("a", "b")
+    elif domains is not None:
+        raise ValueError(f"domains applies to unpaired datasets; '{name}' is {kind}. "
+                         f"Received: domains={domains!r}")
     info = DatasetInfo(name=name, kind=kind, load=load, splits=tuple(splits),
                        classes=None if classes is None else tuple(classes),
-                       classifier=classifier, hub_id=hub_id, description=description)
+                       classifier=classifier, hub_id=hub_id, description=description,
+                       domains=domains)
     _DATASETS[name] = info
     return info
 
@@ -142,7 +167,8 @@ def dataset_names(kind: str | None = None) -> list[str]:
     return sorted(name for name, info in _DATASETS.items() if kind in (None, info.kind))
 
 
-_READER = {"images": "load_dataset", "paired": "load_pairs", "captioned": "load_captions"}
+_READER = {"images": "load_dataset", "paired": "load_pairs", "captioned": "load_captions",
+           "unpaired": "load_unpaired"}
 
 
 def _loaded(name: str, split: str, kind: str) -> tuple:
@@ -194,6 +220,16 @@ def load_captions(name: str, split: str = "train") -> tuple[np.ndarray, np.ndarr
     return _loaded(name, split, "captioned")
 
 
+def load_unpaired(name: str, split: str = "train"):
+    """`((a_images, a_labels), (b_images, b_labels))` (uint8 NHWC, int32 or None) of a
+    named unpaired dataset.
+
+    Example:
+    >>> (printed, digits), (handwritten, _) = load_unpaired("printed2handwritten", "test")  # doctest: +SKIP
+    """
+    return _loaded(name, split, "unpaired")
+
+
 def caption_classes(name: str) -> tuple[str, ...]:
     """The distinct captions of a captioned dataset, in the order of the class ids its
     feature classifier predicts (so caption i is class i)."""
@@ -215,12 +251,12 @@ def pipeline(name: str, split: str = "train", *, batch_size: int = 128, labels: 
              shuffle: bool = True, seed: int | None = None):
     """The `tf.data` pipeline of a named dataset's split, as training reads it: images
     (with labels when `labels=True`) through `from_numpy`, pairs through `from_pairs`,
-    captioned images through `from_captions`.
+    captioned images through `from_captions`, two domains through `from_unpaired`.
 
     Example:
     >>> ds = pipeline("fashion-mnist", "train", batch_size=64, labels=True)  # doctest: +SKIP
     """
-    from kerasgan.data.pipelines import from_captions, from_numpy, from_pairs
+    from kerasgan.data.pipelines import from_captions, from_numpy, from_pairs, from_unpaired
 
     info = get_dataset(name)
     if labels and info.kind != "images":
@@ -231,6 +267,9 @@ def pipeline(name: str, split: str = "train", *, batch_size: int = 128, labels: 
         return from_pairs(*arrays, batch_size=batch_size, shuffle=shuffle, seed=seed)
     if info.kind == "captioned":
         return from_captions(*arrays, batch_size=batch_size, shuffle=shuffle, seed=seed)
+    if info.kind == "unpaired":
+        (a, _), (b, _) = arrays
+        return from_unpaired(a, b, batch_size=batch_size, shuffle=shuffle, seed=seed)
     images, label_ids = arrays
     if labels and label_ids is None:
         raise ValueError(f"'{name}' has no class labels. Received: labels=True")

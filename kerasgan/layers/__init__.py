@@ -1,9 +1,10 @@
 """Reusable layers: differentiable augmentations for data-efficient GAN training,
-spectral normalization, and the minibatch layers against mode collapse."""
+spectral normalization, the minibatch layers against mode collapse, reflection padding."""
 
 from kerasgan.layers.augment import AdaptiveAugment, DiffAugment
 from kerasgan.layers.minibatch import MinibatchDiscrimination, MinibatchStdDev
+from kerasgan.layers.padding import ReflectionPadding2D
 from kerasgan.layers.spectral_norm import SpectralConv2D, SpectralDense
 
 __all__ = ["DiffAugment", "AdaptiveAugment", "MinibatchDiscrimination", "MinibatchStdDev",
-           "SpectralConv2D", "SpectralDense"]
+           "SpectralConv2D", "SpectralDense", "ReflectionPadding2D"]

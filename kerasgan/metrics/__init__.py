@@ -305,6 +305,10 @@ def evaluate(gan, reference, *, num_samples: int = 10000, metrics=METRICS, extra
         return _evaluate_translation(gan, reference, num_samples=num_samples, metrics=metrics,
                                      extractor=extractor, reference_split=reference_split,
                                      batch_size=batch_size, progress=progress)
+    if protocol == "unpaired":
+        return _evaluate_unpaired(gan, reference, num_samples=num_samples, metrics=metrics,
+                                  extractor=extractor, reference_split=reference_split,
+                                  batch_size=batch_size, progress=progress)
     if protocol == "captions":
         return _evaluate_text_to_image(gan, reference, num_samples=num_samples, metrics=metrics,
                                        extractor=extractor, reference_split=reference_split,
@@ -433,6 +437,11 @@ def _evaluate_on_folder(gan, folder: Path, *, num_samples, metrics, extractor, s
     from kerasgan.tasks import task_of
 
     task = task_of(gan)
+    if task.evaluation == "unpaired":
+        raise ValueError(
+            "An unpaired translation model is scored on both of its domains; a folder of "
+            "images holds one. Evaluate it on an unpaired dataset (e.g. 'printed2handwritten') "
+            f"or with gan.translate in Python. Received: data='{folder}'")
     if task.evaluation == "translation":
         raise ValueError(
             "An image-to-image model is scored on (source, target) pairs; a folder of images "
@@ -497,6 +506,57 @@ def _evaluate_translation(gan, reference, *, num_samples, metrics, extractor, re
     results["protocol"].update({"reference": f"{reference}:{reference_split}",
                                 "paired": "translations of the held-out sources vs their targets"})
     return results
+
+
+def _evaluate_unpaired(gan, reference, *, num_samples, metrics, extractor, reference_split,
+                       batch_size, progress):
+    """Each direction's held-out translations against the held-out images of its target
+    domain, keys prefixed `a2b/` and `b2a/`, each scored by its target domain's
+    classifier: the distribution metrics; `class_kept` (the target classifier reads
+    the source's class in its translation) when both domains hold the same classes, or
+    `class_change` (it reads one of the target domain's classes) when they hold
+    different ones; and `cycle_mae_uint8`, the error of A -> B -> A (B -> A -> B)."""
+    from kerasgan.data import get_dataset, load_unpaired
+
+    if not isinstance(reference, str) or get_dataset(reference).kind != "unpaired":
+        raise ValueError("Unpaired translation models are evaluated on an unpaired dataset "
+                         f"name, e.g. 'printed2handwritten'. Received: {reference!r}")
+    info = get_dataset(reference)
+    domains = dict(zip("ab", load_unpaired(reference, reference_split)))
+    results, protocol = {}, {}
+    for direction, (source, target) in (("a2b", ("a", "b")), ("b2a", ("b", "a"))):
+        source_images, source_labels = (None if x is None else np.asarray(x)[:num_samples]
+                                        for x in domains[source])
+        target_images, target_labels = (None if x is None else np.asarray(x)[:num_samples]
+                                        for x in domains[target])
+        scorer = extractor if extractor is not None else load_feature_extractor(
+            info.domain_classifier(target))
+        translated = gan.translate(source_images, direction, batch_size=batch_size)
+        scores = compare_image_sets(target_images, translated, scorer, metrics,
+                                    progress=progress)
+        predicted = scorer.probabilities(translated).argmax(axis=1)
+        eid = scorer.extractor_id
+        source_classes, target_classes = (set() if labels is None else set(np.unique(labels))
+                                          for labels in (source_labels, target_labels))
+        if not source_classes or not target_classes:
+            pass  # unlabelled domains: no class metrics
+        elif source_classes == target_classes:
+            scores[f"class_kept[{eid}]"] = float(np.mean(predicted == source_labels))
+        elif not source_classes & target_classes:
+            scores[f"class_change[{eid}]"] = float(np.mean(np.isin(predicted,
+                                                                   sorted(target_classes))))
+        back = gan.translate(translated, "b2a" if direction == "a2b" else "a2b",
+                             batch_size=batch_size)
+        scores["cycle_mae_uint8"] = translation_errors(back, source_images)["mae_uint8"]
+        protocol[direction] = scores.pop("protocol")
+        results.update({f"{direction}/{key}": value for key, value in scores.items()})
+    results["protocol"] = {
+        "reference": f"{reference}:{reference_split}", "domains": list(info.domains),
+        "a2b": protocol["a2b"], "b2a": protocol["b2a"],
+        "unpaired": "each direction's translations of held-out source images vs held-out "
+                    "images of the target domain (no pairs), scored by the target domain's "
+                    "classifier"}
+    return _finite_or_null(results)
 
 
 def _evaluate_text_to_image(gan, reference, *, num_samples, metrics, extractor, reference_split,

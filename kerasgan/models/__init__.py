@@ -4,6 +4,7 @@
 from kerasgan.models._registry import ALIASES, VARIANTS, register_variant
 from kerasgan.models.bigan import BiGAN
 from kerasgan.models.conditional_gan import ConditionalGAN
+from kerasgan.models.cyclegan import CycleGAN
 from kerasgan.models.dcgan import DCGAN
 from kerasgan.models.gan import GAN, GroupLosses, UpdateGroup
 from kerasgan.models.infogan import InfoGAN
@@ -49,5 +50,5 @@ def create(variant: str, size: str = "small", **kwargs) -> GAN:
 
 
 __all__ = ["GAN", "VanillaGAN", "DCGAN", "ConditionalGAN", "Pix2Pix", "StackGAN", "InfoGAN",
-           "WGANGP", "SNGAN", "BiGAN", "VARIANTS",
+           "WGANGP", "SNGAN", "BiGAN", "CycleGAN", "VARIANTS",
            "UpdateGroup", "GroupLosses", "create", "register_variant", "variant_names"]

@@ -18,6 +18,7 @@ and the EMA of every sampled network. A variant overrides hooks, not the step.
 from __future__ import annotations
 
 import dataclasses
+import threading
 import warnings
 
 import keras
@@ -232,6 +233,8 @@ class GAN(keras.Model):
         self.unrolled_learning_rate = float(unrolled_learning_rate)
         self.simultaneous_updates = self._check_simultaneous(simultaneous_updates)
         self._unrolled_discriminator = None
+        # Per thread: MirroredStrategy runs each replica's step in a thread of its own.
+        self._step_local = threading.local()
         self.seed = seed
         # The noise stream is (seed, counter): the counter is a weight, so a checkpoint
         # restores the exact noise the next step would draw.
@@ -496,16 +499,22 @@ class GAN(keras.Model):
             images, labels = data, None
         return images, labels
 
+    def shared_noise(self, draw, shape):
+        """Noise of `shape` from the next stateless seed of the training stream, the same
+        on every replica (for state all replicas update alike, such as CycleGAN's
+        history buffer)."""
+        counter = self.noise_counter.value
+        seed = tf.stack([tf.constant(self._noise_seed, tf.int32), counter])
+        self.noise_counter.assign(counter + 1)
+        return draw(shape, seed=seed)
+
     def _replica_slice(self, draw, batch_size, shape):
         """Draws noise for the *global* batch from one stateless seed and keeps this
         replica's rows: every replica gets different noise, and N replicas draw exactly
         what one device would for the same global batch."""
         ctx = tf.distribute.get_replica_context()
         replicas = ctx.num_replicas_in_sync if ctx is not None else 1
-        counter = self.noise_counter.value
-        seed = tf.stack([tf.constant(self._noise_seed, tf.int32), counter])
-        self.noise_counter.assign(counter + 1)
-        noise = draw(tf.concat([[batch_size * replicas], shape], 0), seed=seed)
+        noise = self.shared_noise(draw, tf.concat([[batch_size * replicas], shape], 0))
         if replicas == 1:
             return noise
         start = tf.cast(ctx.replica_id_in_sync_group, tf.int32) * batch_size
@@ -677,16 +686,30 @@ class GAN(keras.Model):
                          if g is not None else w for w, g in zip(trainable, grads)]
         return trainable, non_trainable
 
+    @property
+    def step_cache(self) -> dict | None:
+        """Tensors the update groups of one training step share, by key: a dict while
+        `train_step` runs (one per replica), None outside it. A group that computes what
+        a later group needs puts it here (CycleGAN's `g` group leaves its translations
+        for `d`, as the paper's code feeds one forward pass to both updates); a later
+        group falls back to computing it when the key is absent (e.g. `gan.update("d",
+        batch)` on its own)."""
+        return getattr(self._step_local, "cache", None)
+
     def train_step(self, data):
         batch = self.unpack(data)
-        if self.simultaneous_updates:
-            logged = self.simultaneous_update(batch)
-        else:
-            logged = []
-            for group in self.update_groups():
-                for _ in range(group.repeats):
-                    terms = self.update(group, batch)
-                logged += [(group.name, term, value) for term, value in terms.items()]
+        self._step_local.cache = {}
+        try:
+            if self.simultaneous_updates:
+                logged = self.simultaneous_update(batch)
+            else:
+                logged = []
+                for group in self.update_groups():
+                    for _ in range(group.repeats):
+                        terms = self.update(group, batch)
+                    logged += [(group.name, term, value) for term, value in terms.items()]
+        finally:
+            self._step_local.cache = None
         self.update_ema()
         self.record_terms(logged)
         if hasattr(self.augment, "p"):

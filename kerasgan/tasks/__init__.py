@@ -11,10 +11,12 @@ from kerasgan.tasks.encoding import Encoding
 from kerasgan.tasks.image_to_image import ImageToImage
 from kerasgan.tasks.text_to_image import TextToImage
 from kerasgan.tasks.unconditional import Unconditional
+from kerasgan.tasks.unpaired_translation import UnpairedTranslation
 
 #: task name -> the Task object.
 TASKS = {task.name: task for task in (Unconditional(), Conditional(), ImageToImage(),
-                                      TextToImage(), CodeControlled(), Encoding())}
+                                      TextToImage(), CodeControlled(), Encoding(),
+                                      UnpairedTranslation())}
 
 
 def get(name: str) -> Task:
@@ -34,4 +36,4 @@ def task_of(gan_or_class) -> Task:
 
 
 __all__ = ["Task", "TASKS", "get", "task_of", "Unconditional", "Conditional", "ImageToImage",
-           "TextToImage", "CodeControlled", "Encoding"]
+           "TextToImage", "CodeControlled", "Encoding", "UnpairedTranslation"]

@@ -341,3 +341,34 @@ class TranslationServing(ServingModule):
             images = checked_images(images, self.source_shape)
         scaled = tensor_from_uint8(images)
         return {"images": to_uint8(self.generator(scaled, training=False))}
+
+
+class UnpairedTranslationServing(ServingModule):
+    """Two-domain translation: `translate_a2b(images: uint8[None, H, W, C])` (also
+    `serving_default`) and `translate_b2a(images)`. A LiteRT or ONNX file holds one
+    signature, so there `translate_b2a` goes to a file of its own."""
+
+    def __init__(self, gan, check_inputs: bool = True, strings: bool = True):
+        super().__init__(gan, check_inputs, strings)
+        self.translators = {"a2b": gan.translator("a2b"), "b2a": gan.translator("b2a")}
+        self.shapes = {"a2b": tuple(gan.domain_shape("a")), "b2a": tuple(gan.domain_shape("b"))}
+        self.tracked = list(self.translators.values())
+        for direction, shape in self.shapes.items():
+            height, width = (None, None) if check_inputs else shape[:2]
+            spec = tf.TensorSpec([None, height, width, shape[2]], tf.uint8, name="images")
+            self.endpoints[f"translate_{direction}"] = tf.function(
+                self._translator_function(direction), input_signature=[spec])
+        self.endpoints["serving_default"] = self.endpoints["translate_a2b"]
+        if not check_inputs:
+            self.separate_files = ["translate_b2a"]
+
+    def _translator_function(self, direction):
+        def translate(images):
+            return self.translate(images, direction)
+        return translate
+
+    def translate(self, images, direction):
+        if self.check_inputs:
+            images = checked_images(images, self.shapes[direction])
+        scaled = tensor_from_uint8(images)
+        return {"images": to_uint8(self.translators[direction](scaled, training=False))}

@@ -1,0 +1,44 @@
+"""Unpaired translation between two domains (CycleGAN, DiscoGAN): `(a_batch, b_batch)`
+batches with no pairing, `translate(images, direction="a2b" | "b2a")`."""
+
+from kerasgan.tasks import serving
+from kerasgan.tasks.base import Task
+
+
+class UnpairedTranslation(Task):
+    name = "unpaired-translation"
+    pipeline_tag = "image-to-image"
+    data_kind = "unpaired"
+    serving_module = serving.UnpairedTranslationServing
+    has_latents = False
+    evaluation = "unpaired"
+
+    def training_sample_inputs(self, gan, dataset, split):
+        # Grids and golden outputs from held-out images of both domains, not noise.
+        from kerasgan.data import load_unpaired
+
+        (a, _), (b, _) = load_unpaired(dataset, split)
+        return {"images": a[:64], "images_b": b[:64]}
+
+    def batch_image_specs(self, gan, element_spec):
+        a, b = element_spec
+        return [(a, gan.domain_shape("a"), "domain A images"),
+                (b, gan.domain_shape("b"), "domain B images")]
+
+    def folder_finetuning_error(self, model):
+        return (f"{model} translates between two domains, so it needs images of both, which "
+                "one folder doesn't give. Fine-tune it in Python: gan.fit(kerasgan.data."
+                "from_unpaired(domain_a_images, domain_b_images), ...).")
+
+    def preset_images(self, gan):
+        return {}
+
+    def card_usage(self, meta):
+        return ("gan.translate(images_a)                    # A -> B, uint8 NHWC in and out\n"
+                "gan.translate(images_b, direction=\"b2a\")  # B -> A")
+
+    def card_serving(self, meta):
+        return ("SavedModel `translate_a2b(images: uint8[None, H, W, C])` (also "
+                "`serving_default`) and `translate_b2a(images)`, returning uint8 NHWC images. "
+                "LiteRT and ONNX hold A -> B in the main file and B -> A in "
+                "`<name>.translate_b2a.tflite|onnx`.")
