@@ -44,6 +44,7 @@ def _exports(gan, root):
 # captions whose case and punctuation the tokenizer normalises.
 SERVING_INPUTS = {
     "pix2pix": lambda gan, digits: {"images": kerasgan.data.edge_maps(digits[:5])},
+    "cyclegan": lambda gan, digits: {"images": kerasgan.data.edge_maps(digits[:5])},
     "cgan": lambda gan, digits: dict(gan.example_inputs(5, seed=11),
                                      labels=np.array([0, 3, 9, 2, 5], np.int32)),
     "stackgan": lambda gan, digits: dict(gan.example_inputs(5, seed=11), captions=np.array(
@@ -52,7 +53,7 @@ SERVING_INPUTS = {
 
 
 @pytest.fixture(scope="module",
-                params=["dcgan", "cgan", "pix2pix", "stackgan", "infogan", "bigan"])
+                params=["dcgan", "cgan", "pix2pix", "stackgan", "infogan", "bigan", "cyclegan"])
 def exported(request, tmp_path_factory, mnist_small):
     gan = tiny_gan(request.param)
     root = tmp_path_factory.mktemp(f"export-{request.param}")
@@ -62,7 +63,9 @@ def exported(request, tmp_path_factory, mnist_small):
     inputs = make_inputs(gan, mnist_small[0])
     # Encoding models: real digits for `encode`, beside the generator's inputs.
     encode_images = {"encode_images": mnist_small[0][:5]} if hasattr(gan, "encode") else {}
-    np.savez(root / "inputs.npz", **inputs, **encode_images)
+    # Unpaired translators: real digits for `translate_b2a`, beside A's images.
+    images_b = {"images_b": mnist_small[0][5:10]} if gan.task == "unpaired-translation" else {}
+    np.savez(root / "inputs.npz", **inputs, **encode_images, **images_b)
     expected = gan.generate_from(inputs)
     return gan, paths, inputs, expected, root
 
@@ -81,6 +84,9 @@ def test_runtimes_without_kerasgan_match_generate(exported):
     for runtime in ("saved_model", "tflite", "onnx"):
         assert _matches(got[runtime], expected), runtime
     assert _matches(got["tflite_int8"], expected, levels=_int8_levels(gan), fraction=0.99)
+    if gan.task == "unpaired-translation":
+        _check_both_directions(gan, dict(np.load(root / "inputs.npz")), got)
+        return
     if "translate" in got:
         assert _matches(got["translate"], expected)
         assert "images must have shape [N, 28, 28, 1] (uint8)" in str(got["bad_size_error"])
@@ -103,6 +109,18 @@ def test_runtimes_without_kerasgan_match_generate(exported):
         for runtime in ("encode_saved_model", "encode_tflite", "encode_onnx"):
             np.testing.assert_allclose(got[runtime], encoded, atol=1e-4, err_msg=runtime)
         assert "images must have shape [N, 28, 28, 1] (uint8)" in str(got["bad_encode_error"])
+
+
+def _check_both_directions(gan, inputs, got):
+    """Unpaired translators: each direction's signature and file matches `translate`,
+    and the SavedModel refuses a size it can't take, naming the expected shape."""
+    for direction, images in (("a2b", inputs["images"]), ("b2a", inputs["images_b"])):
+        expected = gan.translate(images, direction)
+        assert _matches(got[f"{direction}_saved_model"], expected), direction
+        assert "images must have shape [N, 28, 28, 1] (uint8)" in str(
+            got[f"{direction}_bad_size_error"])
+    for runtime in ("tflite", "onnx"):
+        assert _matches(got[f"b2a_{runtime}"], gan.translate(inputs["images_b"], "b2a")), runtime
 
 
 def test_saved_model_cli_run(exported):
@@ -241,6 +259,8 @@ def test_every_registered_model_exports_and_matches(name, tmp_path):
     for runtime in ("saved_model", "tflite", "onnx"):
         assert _matches(got[runtime], expected), runtime
     assert _matches(got["tflite_int8"], expected, levels=_int8_levels(gan), fraction=0.99)
+    if gan.task == "unpaired-translation":
+        _check_both_directions(gan, inputs, got)
 
 
 def test_saved_model_refuses_empty_and_too_long_captions(tmp_path):

@@ -919,6 +919,11 @@ class GAN(keras.Model):
         """Images for a dict of inputs as `example_inputs` makes (and golden files store)."""
         return self.generate(inputs["latents"], inputs.get("labels"), output=output)
 
+    def golden_outputs_from(self, inputs: dict, output="uint8") -> dict:
+        """Every output a golden file records for `inputs`, by name: "images" (from
+        `generate_from`), plus any a variant adds (a second translation direction)."""
+        return {"images": self.generate_from(inputs, output=output)}
+
     def preview(self, inputs: dict) -> np.ndarray:
         """A uint8 image grid of the outputs for `inputs`."""
         from kerasgan.utils import image_grid

@@ -240,6 +240,11 @@ class UnpairedTranslationGAN(GAN):
         return {"a2b": self.translate(inputs["images"], "a2b", output=output),
                 "b2a": self.translate(inputs["images_b"], "b2a", output=output)}
 
+    def golden_outputs_from(self, inputs: dict, output="uint8") -> dict:
+        """Both directions: "images" (A -> B of `images`) and "images_b2a" (of `images_b`)."""
+        both = self.generate_both_from(inputs, output=output)
+        return {"images": both["a2b"], "images_b2a": both["b2a"]}
+
     def preview(self, inputs: dict) -> np.ndarray:
         """A grid of rows (A, A -> B, B, B -> A), eight images a row."""
         from kerasgan.utils import image_grid

@@ -64,13 +64,17 @@ def golden_outputs(gan, inputs: dict | None = None) -> dict:
         inputs = gan.example_inputs(GOLDEN_COUNT, seed=GOLDEN_SEED)
     else:
         inputs = {k: np.asarray(v)[:GOLDEN_COUNT] for k, v in inputs.items()}
-    return {**inputs, "images_float": gan.generate_from(inputs, output="float"),
-            "images_uint8": gan.generate_from(inputs)}
+    outputs = {}
+    for output, suffix in (("float", "_float"), ("uint8", "_uint8")):
+        for name, images in gan.golden_outputs_from(inputs, output=output).items():
+            outputs[name + suffix] = images
+    return {**inputs, **outputs}
 
 
 def golden_inputs(golden) -> dict:
-    """The input arrays of a loaded `golden.npz` (every key but the outputs)."""
-    return {k: golden[k] for k in golden.files if k not in ("images_float", "images_uint8")}
+    """The input arrays of a loaded `golden.npz` (every key but the outputs, which end
+    in `_float` and `_uint8`)."""
+    return {k: golden[k] for k in golden.files if not k.endswith(("_float", "_uint8"))}
 
 
 def save_to_preset(gan, path, *, metadata: dict | None = None, card: str | None = None,

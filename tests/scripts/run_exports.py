@@ -16,6 +16,7 @@ import numpy as np  # noqa: E402
 inputs_path, saved_model, tflite, tflite_int8, onnx_path, out_path = sys.argv[2:8]
 inputs = dict(np.load(inputs_path))
 encode_images = inputs.pop("encode_images", None)  # encoding models: images for `encode`
+images_b = inputs.pop("images_b", None)  # unpaired translators: domain B images for b2a
 results = {}
 # Text-to-image: LiteRT and ONNX take token ids, made here by the rule in the
 # exported tokenizer.json (plain Python, no kerasgan, no TensorFlow).
@@ -77,6 +78,13 @@ if "translate" in loaded.signatures:
                       inputs["images"].shape[3]), np.uint8)
     results["bad_size_error"] = error_of(translate, images=wrong)
 
+if images_b is not None:
+    for direction, images in (("a2b", inputs["images"]), ("b2a", images_b)):
+        signature = loaded.signatures[f"translate_{direction}"]
+        results[f"{direction}_saved_model"] = signature(images=tf.constant(images))["images"].numpy()
+        wrong = np.zeros((2, images.shape[1] + 4, images.shape[2] + 4, images.shape[3]), np.uint8)
+        results[f"{direction}_bad_size_error"] = error_of(signature, images=wrong)
+
 if encode_images is not None:
     encode = loaded.signatures["encode"]
     results["encode_saved_model"] = encode(images=tf.constant(encode_images))["latents"].numpy()
@@ -108,5 +116,10 @@ if encode_images is not None:  # LiteRT and ONNX hold `encode` in a file of its 
                                           {"images": encode_images}, "latents")
     results["encode_onnx"] = run_onnx(onnx_path.replace(".onnx", ".encode.onnx"),
                                       {"images": encode_images})
+if images_b is not None:  # LiteRT and ONNX hold `translate_b2a` in a file of its own
+    results["b2a_tflite"] = run_litert(tflite.replace(".tflite", ".translate_b2a.tflite"),
+                                       {"images": images_b})
+    results["b2a_onnx"] = run_onnx(onnx_path.replace(".onnx", ".translate_b2a.onnx"),
+                                   {"images": images_b})
 np.savez(out_path, **results)
 print("RUNTIMES OK", sorted(results))
