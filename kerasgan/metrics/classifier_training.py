@@ -21,7 +21,7 @@ from kerasgan.utils import atomic_directory, sha256_file
 
 WEIGHTS_FILE = "classifier.weights.h5"
 DEFAULTS = {"epochs": 4, "batch_size": 128, "learning_rate": 1e-3, "seed": 0, "feature_dim": 128,
-            "augment_translation": 0.1}
+            "augment_translation": 0.1, "recompute_batch_norm": False}
 
 
 def load_classifier_config(path) -> dict:
@@ -63,6 +63,8 @@ def train_classifier(config_path, out_dir, *, overwrite: bool = False, verbose="
                   metrics=["accuracy"])
     start = time.time()
     model.fit(train_ds, epochs=config["epochs"], verbose=verbose)
+    if config["recompute_batch_norm"]:
+        recompute_batch_norm_statistics(model, scale(x_train))
     wall = time.time() - start
     _, accuracy = model.evaluate(scale(x_test), y_test, batch_size=500, verbose=0)
     metadata = {
@@ -83,6 +85,36 @@ def train_classifier(config_path, out_dir, *, overwrite: bool = False, verbose="
         (tmp / "metadata.json").write_text(json.dumps(metadata, indent=2, sort_keys=True))
         (tmp / "README.md").write_text(_card(metadata))
     return metadata
+
+
+def recompute_batch_norm_statistics(model: keras.Model, images, batch_size: int = 500) -> None:
+    """Sets every BatchNormalization layer's moving mean and variance to its input's exact
+    mean and variance over `images` (in [-1, 1]), layer by layer in inference mode.
+
+    A few hundred steps leave the moving averages (momentum 0.99) far from the trained
+    network's statistics: they still weigh the initial (0, 1) and the early weights'
+    activations. On the 7k printed digits this cost 0.98 -> 0.75 accuracy in inference.
+
+    Example:
+    >>> recompute_batch_norm_statistics(classifier, from_uint8(train_images))  # doctest: +SKIP
+    """
+    images = np.asarray(images, np.float32)
+    for layer in model.layers:
+        if not isinstance(layer, keras.layers.BatchNormalization):
+            continue
+        # Earlier layers already hold their recomputed statistics.
+        upstream = keras.Model(model.inputs, layer.input)
+        count, total, total_sq = 0, 0.0, 0.0
+        for start in range(0, len(images), batch_size):
+            x = upstream(images[start:start + batch_size], training=False)
+            x = tf.reshape(tf.cast(x, tf.float64), (-1, x.shape[-1]))
+            count += int(x.shape[0])
+            total += tf.reduce_sum(x, 0)
+            total_sq += tf.reduce_sum(x * x, 0)
+        mean = total / count
+        variance = tf.maximum(total_sq / count - mean * mean, 0.0)
+        layer.moving_mean.assign(tf.cast(mean, layer.moving_mean.dtype))
+        layer.moving_variance.assign(tf.cast(variance, layer.moving_variance.dtype))
 
 
 def save_inference_weights(model, path):
