@@ -16,9 +16,11 @@ DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
 # ----------------------------------------------------------------- the registry
 def test_registry_lists_the_datasets_with_their_facts():
-    assert data.dataset_names() == ["fashion-mnist", "fashion-mnist-edges", "glyphs", "mnist"]
-    assert data.dataset_names(kind="images") == ["fashion-mnist", "mnist"]
+    assert data.dataset_names() == ["fashion-mnist", "fashion-mnist-edges", "glyphs", "mnist",
+                                    "printed-digits", "printed2handwritten"]
+    assert data.dataset_names(kind="images") == ["fashion-mnist", "mnist", "printed-digits"]
     assert data.dataset_names(kind="paired") == ["fashion-mnist-edges"]
+    assert data.dataset_names(kind="unpaired") == ["printed2handwritten"]
     assert data.dataset_names(kind="captioned") == ["glyphs"]
     fashion, edges = data.get_dataset("fashion-mnist"), data.get_dataset("fashion-mnist-edges")
     mnist, glyph_set = data.get_dataset("mnist"), data.get_dataset("glyphs")
@@ -29,11 +31,18 @@ def test_registry_lists_the_datasets_with_their_facts():
     assert (edges.kind, edges.splits, edges.classes) == ("paired", ("train", "test"), None)
     assert (glyph_set.kind, glyph_set.splits) == ("captioned", ("train", "test", "all"))
     assert glyph_set.classes == kerasgan.glyphs.CAPTIONS and len(glyph_set.classes) == 62
-    # The feature classifier that scores each (edges: its targets are Fashion-MNIST).
+    printed, unpaired = data.get_dataset("printed-digits"), data.get_dataset("printed2handwritten")
+    assert (printed.kind, printed.splits, printed.classes) == (
+        "images", ("train", "test", "all"), data.MNIST_CLASSES)
+    assert (unpaired.kind, unpaired.splits) == ("unpaired", ("train", "test"))
+    # The feature classifier that scores each (edges: its targets are Fashion-MNIST; an
+    # unpaired dataset names one per domain, A then B).
     assert [data.get_dataset(n).classifier for n in data.dataset_names()] == [
-        "fashion-mnist", "fashion-mnist", "glyphs", "mnist"]
+        "fashion-mnist", "fashion-mnist", "glyphs", "mnist", "printed-digits",
+        ("printed-digits", "mnist")]
     assert [data.get_dataset(n).hub_id for n in data.dataset_names()] == [
-        "zalando-datasets/fashion_mnist", "zalando-datasets/fashion_mnist", None, "ylecun/mnist"]
+        "zalando-datasets/fashion_mnist", "zalando-datasets/fashion_mnist", None, "ylecun/mnist",
+        None, None]
     assert all(data.get_dataset(n).description for n in data.dataset_names())
     assert data.find_dataset("no-such") is None and data.find_dataset(None) is None
     with pytest.raises(dataclasses.FrozenInstanceError):  # what a source registered stays
@@ -155,7 +164,7 @@ def test_a_dataset_registered_in_a_test_is_known_everywhere(dots, tmp_path):
     config.write_text(DOTS_CONFIG.format(variant="pix2pix", split="train", labels="false"))
     with pytest.raises(ValueError, match=r"train on \(source, target\) pairs "
                                          r"\(fashion-mnist-edges\), but .* holds images "
-                                         r"\(fashion-mnist, mnist, test-dots or a folder"):
+                                         r"\(fashion-mnist, mnist, printed-digits, test-dots or a folder"):
         training.load_config(config)
     # Cards, metrics and conditional models read it from the registry too.
     from kerasgan.metrics import classifier_dataset
