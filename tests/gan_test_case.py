@@ -11,6 +11,7 @@ import unicodedata
 
 import keras
 import numpy as np
+import pytest
 
 import kerasgan
 
@@ -181,9 +182,6 @@ def check_card_reproduces(name: str) -> None:
     import json
     import shlex
 
-    import pytest
-
-    import kerasgan
     from kerasgan import cli, metrics
 
     folder = kerasgan.zoo.zoo_mirror() / name
@@ -205,8 +203,6 @@ def card_shard(index: int, count: int = 2) -> list:
     """Every `count`-th zoo model from `index`: the card reproductions take a minute or two
     each, so they are spread over `count` test files, which `--dist loadfile` gives to
     different workers."""
-    import kerasgan
-
     return kerasgan.list_models()[index::count]
 
 
