@@ -16,11 +16,11 @@ DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
 # ----------------------------------------------------------------- the registry
 def test_registry_lists_the_datasets_with_their_facts():
-    assert data.dataset_names() == ["fashion-mnist", "fashion-mnist-edges", "glyphs", "mnist",
-                                    "printed-digits", "printed2handwritten"]
+    assert data.dataset_names() == ["bags2shoes", "fashion-mnist", "fashion-mnist-edges",
+                                    "glyphs", "mnist", "printed-digits", "printed2handwritten"]
     assert data.dataset_names(kind="images") == ["fashion-mnist", "mnist", "printed-digits"]
     assert data.dataset_names(kind="paired") == ["fashion-mnist-edges"]
-    assert data.dataset_names(kind="unpaired") == ["printed2handwritten"]
+    assert data.dataset_names(kind="unpaired") == ["bags2shoes", "printed2handwritten"]
     assert data.dataset_names(kind="captioned") == ["glyphs"]
     fashion, edges = data.get_dataset("fashion-mnist"), data.get_dataset("fashion-mnist-edges")
     mnist, glyph_set = data.get_dataset("mnist"), data.get_dataset("glyphs")
@@ -38,10 +38,11 @@ def test_registry_lists_the_datasets_with_their_facts():
     # The feature classifier that scores each (edges: its targets are Fashion-MNIST; an
     # unpaired dataset names one per domain, A then B).
     assert [data.get_dataset(n).classifier for n in data.dataset_names()] == [
-        "fashion-mnist", "fashion-mnist", "glyphs", "mnist", "printed-digits",
+        ("fashion-mnist", "fashion-mnist"), "fashion-mnist", "fashion-mnist", "glyphs", "mnist", "printed-digits",
         ("printed-digits", "mnist")]
     assert [data.get_dataset(n).hub_id for n in data.dataset_names()] == [
-        "zalando-datasets/fashion_mnist", "zalando-datasets/fashion_mnist", None, "ylecun/mnist",
+        "zalando-datasets/fashion_mnist", "zalando-datasets/fashion_mnist",
+        "zalando-datasets/fashion_mnist", None, "ylecun/mnist",
         None, None]
     assert all(data.get_dataset(n).description for n in data.dataset_names())
     assert data.find_dataset("no-such") is None and data.find_dataset(None) is None

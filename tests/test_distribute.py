@@ -15,9 +15,10 @@ SCRIPTS = Path(__file__).parent / "scripts"
 
 # DCGAN (batch norm), WGAN-GP (layer-norm critic, gradient penalty), Pix2Pix (adversarial
 # + L1), StackGAN (matching-aware D with mismatched captions, KL term), SNGAN (spectral
-# norm's power iteration), InfoGAN (Q head in the `g` group) and BiGAN (three networks).
+# norm's power iteration), InfoGAN (Q head in the `g` group), BiGAN (three networks),
+# CycleGAN and DiscoGAN (four networks, shared translations; CycleGAN's history buffer).
 EQUIVALENCE_CASES = ["none", "gp", "pix2pix", "stackgan", "sngan", "infogan", "bigan",
-                     "cyclegan"]
+                     "cyclegan", "discogan"]
 
 
 @pytest.fixture(scope="module")

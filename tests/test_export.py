@@ -46,6 +46,7 @@ def _exports(gan, root):
 SERVING_INPUTS = {
     "pix2pix": lambda gan, digits: {"images": kerasgan.data.edge_maps(digits[:5])},
     "cyclegan": lambda gan, digits: {"images": kerasgan.data.edge_maps(digits[:5])},
+    "discogan": lambda gan, digits: {"images": kerasgan.data.edge_maps(digits[:5])},
     "cgan": lambda gan, digits: dict(gan.example_inputs(5, seed=11),
                                      labels=np.array([0, 3, 9, 2, 5], np.int32)),
     "stackgan": lambda gan, digits: dict(gan.example_inputs(5, seed=11), captions=np.array(
@@ -54,7 +55,8 @@ SERVING_INPUTS = {
 
 
 @pytest.fixture(scope="module",
-                params=["dcgan", "cgan", "pix2pix", "stackgan", "infogan", "bigan", "cyclegan"])
+                params=["dcgan", "cgan", "pix2pix", "stackgan", "infogan", "bigan", "cyclegan",
+                        "discogan"])
 def exported(request, tmp_path_factory, mnist_small):
     gan = tiny_gan(request.param)
     root = tmp_path_factory.mktemp(f"export-{request.param}")

@@ -6,6 +6,7 @@ from kerasgan.models.bigan import BiGAN
 from kerasgan.models.conditional_gan import ConditionalGAN
 from kerasgan.models.cyclegan import CycleGAN
 from kerasgan.models.dcgan import DCGAN
+from kerasgan.models.discogan import DiscoGAN
 from kerasgan.models.gan import GAN, GroupLosses, UpdateGroup
 from kerasgan.models.infogan import InfoGAN
 from kerasgan.models.pix2pix import Pix2Pix
@@ -50,5 +51,5 @@ def create(variant: str, size: str = "small", **kwargs) -> GAN:
 
 
 __all__ = ["GAN", "VanillaGAN", "DCGAN", "ConditionalGAN", "Pix2Pix", "StackGAN", "InfoGAN",
-           "WGANGP", "SNGAN", "BiGAN", "CycleGAN", "VARIANTS",
+           "WGANGP", "SNGAN", "BiGAN", "CycleGAN", "DiscoGAN", "VARIANTS",
            "UpdateGroup", "GroupLosses", "create", "register_variant", "variant_names"]

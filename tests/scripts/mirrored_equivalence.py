@@ -1,13 +1,14 @@
 """Runs 3 GAN steps on 1 device and on MirroredStrategy over 2 logical CPUs, from the
 same initial weights and global batch, and prints the largest weight difference.
 
-Usage: python mirrored_equivalence.py none|gp|pix2pix|stackgan|sngan|infogan|bigan|cyclegan
+Usage: python mirrored_equivalence.py none|gp|pix2pix|stackgan|sngan|infogan|bigan|cyclegan|discogan
 
 - none: DCGAN with batch norm; gp: WGAN-GP (Wasserstein losses, gradient penalty,
   layer-norm critic); pix2pix: the adversarial + L1 objective of an image-to-image
   model; stackgan: text to image with matching-aware (mismatched-caption) D loss;
   cyclegan: four networks, two update groups sharing the step's translations, and the
-  history buffer every replica updates alike from the gathered global batch.
+  history buffer every replica updates alike from the gathered global batch;
+  discogan: the same four-network frame with batch norm and one logit per image.
 
 Prints `MAXDIFF <largest |single - mirrored| over every weight> UPDATE <how far
 training moved the trainable weights>`, the last losses of both runs, and the weights
@@ -45,7 +46,7 @@ import kerasgan  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gan_test_case import DIGIT_CAPTIONS, VARIANT_SPECS  # noqa: E402
 
-CASES = ("none", "gp", "pix2pix", "stackgan", "sngan", "infogan", "bigan", "cyclegan")
+CASES = ("none", "gp", "pix2pix", "stackgan", "sngan", "infogan", "bigan", "cyclegan", "discogan")
 case = sys.argv[1] if len(sys.argv) > 1 else "none"
 if case not in CASES:
     raise SystemExit(f"Unknown case {case!r}. Expected one of: {', '.join(CASES)}")
@@ -74,7 +75,7 @@ def build():
     keras.utils.set_random_seed(0)
     if case == "pix2pix":
         gan = kerasgan.Pix2Pix.from_size("small", seed=3, ema_decay=0.9)
-    elif case in ("stackgan", "sngan", "infogan", "cyclegan"):
+    elif case in ("stackgan", "sngan", "infogan", "cyclegan", "discogan"):
         gan = kerasgan.models.create(case, **VARIANT_SPECS[case]["init_kwargs"])
     elif case == "bigan":
         # Without dropout: its masks are drawn per replica, so they can't match one device's.
@@ -98,7 +99,7 @@ def dataset():
         # (Keras's split of a batch over replicas refuses strings).
         digits, captions = real_captioned_digits()
         return kerasgan.data.from_captions(digits, captions, batch_size=32, shuffle=False)
-    if case == "cyclegan":
+    if case in ("cyclegan", "discogan"):
         # Real digits: instance norm of noise's near-constant channels amplifies float
         # noise. A history of 8 is full after the first batch: steps 2 and 3 swap from it.
         digits = real_captioned_digits()[0][:, 2:-2, 2:-2]

@@ -1,7 +1,8 @@
 """Fashion-MNIST (Zalando, 28x28 gray, 10 classes) from local IDX files, and its
 edges-to-image pairs `fashion-mnist-edges` (edges2shoes at 28x28).
 
-Registers `fashion-mnist` (images) and `fashion-mnist-edges` (paired).
+Registers `fashion-mnist` (images), `fashion-mnist-edges` (paired) and `bags2shoes`
+(unpaired: handbags to shoes, DiscoGAN's task at 28x28).
 """
 
 from __future__ import annotations
@@ -134,6 +135,24 @@ def fashion_mnist_edges(split: str = "train", *, batch_size: int = 128, shuffle:
                       drop_remainder=drop_remainder, seed=seed)
 
 
+#: bags2shoes: domain A the bags, domain B the shoes (sandals, sneakers, ankle boots).
+BAG_CLASSES = (8,)
+SHOE_CLASSES = (5, 7, 9)
+
+
+def load_bags2shoes(split: str = "train", path=None):
+    """`((bags, labels), (shoes, labels))` of a Fashion-MNIST split: 6,000 bags and 18,000
+    shoes in train, 1,000 and 3,000 in test; the labels are Fashion-MNIST's class ids
+    (8 for a bag; 5, 7 or 9 for a shoe).
+
+    Example:
+    >>> (bags, _), (shoes, shoe_kinds) = load_bags2shoes("test")   # doctest: +SKIP
+    """
+    images, labels = load_fashion_mnist(split, path)
+    bags = np.isin(labels, BAG_CLASSES)
+    shoes = np.isin(labels, SHOE_CLASSES)
+    return (images[bags], labels[bags]), (images[shoes], labels[shoes])
+
 
 register_dataset(
     "fashion-mnist", kind="images", load=load_fashion_mnist, splits=("train", "test"),
@@ -146,3 +165,11 @@ register_dataset(
     splits=("train", "test"), classifier="fashion-mnist",
     hub_id="zalando-datasets/fashion_mnist",
     description="(Sobel edge map, image) pairs of Fashion-MNIST: edges2shoes at 28x28.")
+register_dataset(
+    "bags2shoes", kind="unpaired", load=load_bags2shoes, splits=("train", "test"),
+    classes=FASHION_MNIST_CLASSES, classifier=("fashion-mnist", "fashion-mnist"),
+    domains=("fashion-mnist-bags", "fashion-mnist-shoes"),
+    hub_id="zalando-datasets/fashion_mnist",
+    description="Unpaired domains of Fashion-MNIST: bags (A) and shoes (B: sandals, sneakers, "
+                "ankle boots), DiscoGAN's handbags-to-shoes at 28x28; labels are the "
+                "Fashion-MNIST class ids.")
