@@ -21,7 +21,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import keras  # noqa: E402
 
-from kerasgan import metrics  # noqa: E402
 from kerasgan.data import from_unpaired, load_unpaired  # noqa: E402
 from kerasgan.metrics import _evaluate_unpaired  # noqa: E402
 import same_time  # noqa: E402

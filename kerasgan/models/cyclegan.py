@@ -45,7 +45,7 @@ from keras import layers
 from kerasgan import losses as gan_losses
 from kerasgan.layers.padding import ReflectionPadding2D
 from kerasgan.models._registry import register_variant
-from kerasgan.models.unpaired import UnpairedTranslationGAN
+from kerasgan.models.unpaired import UnpairedTranslationGAN, check_halvable
 
 SIZES = {
     "tiny": {"filters": 8, "num_blocks": 1},
@@ -60,17 +60,11 @@ def instance_norm():
     return layers.GroupNormalization(groups=-1, epsilon=1e-5)
 
 
-def _check_divisible(image_shape, factor):
-    if image_shape[0] % factor or image_shape[1] % factor:
-        raise ValueError(f"The CycleGAN networks halve the image twice: height and width must "
-                         f"be divisible by {factor}. Received: image_shape={tuple(image_shape)}")
-
-
 def build_resnet_generator(source_shape=(28, 28, 1), target_channels=1, filters=32,
                            num_blocks=6, name="generator") -> keras.Model:
     """images in [-1, 1] -> images in [-1, 1]: c7s1-k, d2k, d4k, R4k x num_blocks, u2k,
     uk, c7s1-C with reflection padding and instance norm (the paper's ResNet generator)."""
-    _check_divisible(source_shape, 4)
+    check_halvable(source_shape, 2, "CycleGAN")
     source = keras.Input(tuple(source_shape), name="images")
     x = ReflectionPadding2D(3)(source)
     x = layers.Conv2D(filters, 7, use_bias=False)(x)
@@ -100,7 +94,7 @@ def build_patch_discriminator(image_shape=(28, 28, 1), filters=32, name="discrim
     """images -> a grid of logits, one per overlapping patch (PatchGAN): C(k, stride 2,
     no norm), C(2k, stride 2), C(4k, stride 1), each 4x4 with LeakyReLU 0.2, then a 4x4
     convolution to one logit per patch."""
-    _check_divisible(image_shape, 4)
+    check_halvable(image_shape, 2, "CycleGAN")
     images = keras.Input(tuple(image_shape), name="images")
     x = layers.LeakyReLU(0.2)(layers.Conv2D(filters, 4, strides=2, padding="same")(images))
     for multiple, stride in ((2, 2), (4, 1)):
@@ -126,6 +120,7 @@ class CycleGAN(UnpairedTranslationGAN):
 
     RECONSTRUCTION = "l1"
     D_LOSS_SCALE = 0.5
+    SIZES = SIZES
 
     def __init__(self, generator, discriminator, *, generator_b2a, discriminator_a,
                  cycle_weight: float = 10.0, identity_weight: float = 0.5,
@@ -149,25 +144,13 @@ class CycleGAN(UnpairedTranslationGAN):
                 name="history_count", shape=(), dtype="int32", initializer="zeros",
                 trainable=False, aggregation="only_first_replica")
 
-    @classmethod
-    def from_size(cls, size="small", *, image_shape=(28, 28, 1), source_shape=None, **kwargs):
-        """A new, untrained model of a named size ('tiny', 'small' or 'base'): domain B
-        images of `image_shape`, domain A of `source_shape` (by default the same)."""
-        from kerasgan.models import check_size
+    @staticmethod
+    def build_generator(source_shape, target_channels, spec, name):
+        return build_resnet_generator(source_shape, target_channels, **spec, name=name)
 
-        spec = check_size(SIZES, size)
-        shape_b = tuple(image_shape)
-        shape_a = tuple(source_shape or image_shape)
-        if shape_a[:2] != shape_b[:2]:
-            raise ValueError(f"CycleGAN keeps the image size: source_shape {shape_a} and "
-                             f"image_shape {shape_b} differ in height or width.")
-        return cls(build_resnet_generator(shape_a, shape_b[-1], **spec, name="generator"),
-                   build_patch_discriminator(shape_b, spec["filters"], name="discriminator"),
-                   generator_b2a=build_resnet_generator(shape_b, shape_a[-1], **spec,
-                                                        name="generator_b2a"),
-                   discriminator_a=build_patch_discriminator(shape_a, spec["filters"],
-                                                             name="discriminator_a"),
-                   **kwargs)
+    @staticmethod
+    def build_discriminator(image_shape, spec, name):
+        return build_patch_discriminator(image_shape, spec["filters"], name=name)
 
     def default_loss(self):
         return gan_losses.LeastSquares()

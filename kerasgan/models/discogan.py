@@ -35,21 +35,13 @@ import keras
 from keras import layers
 
 from kerasgan.models._registry import register_variant
-from kerasgan.models.unpaired import UnpairedTranslationGAN
+from kerasgan.models.unpaired import UnpairedTranslationGAN, check_halvable
 
 SIZES = {
     "tiny": {"filters": 8, "depth": 2},
     "small": {"filters": 32, "depth": 2},
     "base": {"filters": 64, "depth": 4},
 }
-
-
-def _check_divisible(image_shape, depth):
-    factor = 2 ** depth
-    if image_shape[0] % factor or image_shape[1] % factor:
-        raise ValueError(f"The DiscoGAN networks halve the image {depth} times: height and "
-                         f"width must be divisible by {factor}. Received: "
-                         f"image_shape={tuple(image_shape)}")
 
 
 def _init():
@@ -76,7 +68,7 @@ def build_encoder_decoder_generator(source_shape=(28, 28, 1), target_channels=1,
                                     depth=2, name="generator") -> keras.Model:
     """images in [-1, 1] -> images in [-1, 1]: `depth` stride-2 convolutions down, as
     many stride-2 transposed convolutions up (the paper's generator)."""
-    _check_divisible(source_shape, depth)
+    check_halvable(source_shape, depth, "DiscoGAN")
     source = keras.Input(tuple(source_shape), name="images")
     x = _encoder(source, filters, depth)
     for level in reversed(range(depth - 1)):
@@ -93,7 +85,7 @@ def build_image_discriminator(image_shape=(28, 28, 1), filters=32, depth=2,
                               name="discriminator") -> keras.Model:
     """images -> one logit each: the generator's encoder, then a dense logit over the
     final map (the paper's last 4x4 convolution over its 4x4 map)."""
-    _check_divisible(image_shape, depth)
+    check_halvable(image_shape, depth, "DiscoGAN")
     images = keras.Input(tuple(image_shape), name="images")
     x = layers.Flatten()(_encoder(images, filters, depth))
     logits = layers.Dense(1, dtype="float32", name="logit", kernel_initializer=_init())(x)
@@ -114,6 +106,7 @@ class DiscoGAN(UnpairedTranslationGAN):
 
     RECONSTRUCTION = "l2"
     D_LOSS_SCALE = 1.0
+    SIZES = SIZES
 
     def __init__(self, generator, discriminator, *, generator_b2a, discriminator_a,
                  cycle_weight: float = 1.0, identity_weight: float = 0.0, **kwargs):
@@ -121,23 +114,10 @@ class DiscoGAN(UnpairedTranslationGAN):
                          discriminator_a=discriminator_a, cycle_weight=cycle_weight,
                          identity_weight=identity_weight, **kwargs)
 
-    @classmethod
-    def from_size(cls, size="small", *, image_shape=(28, 28, 1), source_shape=None, **kwargs):
-        """A new, untrained model of a named size ('tiny', 'small' or 'base'): domain B
-        images of `image_shape`, domain A of `source_shape` (by default the same)."""
-        from kerasgan.models import check_size
+    @staticmethod
+    def build_generator(source_shape, target_channels, spec, name):
+        return build_encoder_decoder_generator(source_shape, target_channels, **spec, name=name)
 
-        spec = check_size(SIZES, size)
-        shape_b = tuple(image_shape)
-        shape_a = tuple(source_shape or image_shape)
-        if shape_a[:2] != shape_b[:2]:
-            raise ValueError(f"DiscoGAN keeps the image size: source_shape {shape_a} and "
-                             f"image_shape {shape_b} differ in height or width.")
-        return cls(build_encoder_decoder_generator(shape_a, shape_b[-1], **spec,
-                                                   name="generator"),
-                   build_image_discriminator(shape_b, **spec, name="discriminator"),
-                   generator_b2a=build_encoder_decoder_generator(shape_b, shape_a[-1], **spec,
-                                                                 name="generator_b2a"),
-                   discriminator_a=build_image_discriminator(shape_a, **spec,
-                                                             name="discriminator_a"),
-                   **kwargs)
+    @staticmethod
+    def build_discriminator(image_shape, spec, name):
+        return build_image_discriminator(image_shape, **spec, name=name)

@@ -28,6 +28,15 @@ from kerasgan.utils import check_image_batch, to_uint8
 DIRECTIONS = ("a2b", "b2a")
 
 
+def check_halvable(image_shape, times: int, model: str) -> None:
+    """A clear error unless the image can be halved `times` times by stride-2 layers."""
+    factor = 2 ** times
+    if image_shape[0] % factor or image_shape[1] % factor:
+        raise ValueError(f"The {model} networks halve the image {times} times: height and "
+                         f"width must be divisible by {factor}. Received: "
+                         f"image_shape={tuple(image_shape)}")
+
+
 class UnpairedTranslationGAN(GAN):
     """Two-domain translation trained without pairs; see the module docstring.
 
@@ -49,6 +58,8 @@ class UnpairedTranslationGAN(GAN):
     RECONSTRUCTION = "l1"
     #: Factor on the discriminators' loss (CycleGAN halves it).
     D_LOSS_SCALE = 1.0
+    #: Named sizes ('tiny', 'small', 'base'): the keyword arguments of the networks.
+    SIZES: dict = {}
 
     def __init__(self, generator, discriminator, *, generator_b2a, discriminator_a,
                  cycle_weight: float = 10.0, identity_weight: float = 0.0,
@@ -75,6 +86,35 @@ class UnpairedTranslationGAN(GAN):
                 f"{shape_b[-1]}. Set identity_weight=0. Received: identity_weight={identity_weight}")
         self.reconstruction_loss = (keras.losses.MeanAbsoluteError() if self.RECONSTRUCTION == "l1"
                                     else keras.losses.MeanSquaredError())
+
+    @classmethod
+    def from_size(cls, size="small", *, image_shape=(28, 28, 1), source_shape=None, **kwargs):
+        """A new, untrained model of a named size (see `SIZES`): domain B images of
+        `image_shape`, domain A of `source_shape` (by default the same); the other
+        keyword arguments go to the constructor."""
+        from kerasgan.models import check_size
+
+        spec = check_size(cls.SIZES, size)
+        shape_b = tuple(image_shape)
+        shape_a = tuple(source_shape or image_shape)
+        if shape_a[:2] != shape_b[:2]:
+            raise ValueError(f"{cls.__name__} keeps the image size: source_shape {shape_a} and "
+                             f"image_shape {shape_b} differ in height or width.")
+        return cls(cls.build_generator(shape_a, shape_b[-1], spec, "generator"),
+                   cls.build_discriminator(shape_b, spec, "discriminator"),
+                   generator_b2a=cls.build_generator(shape_b, shape_a[-1], spec, "generator_b2a"),
+                   discriminator_a=cls.build_discriminator(shape_a, spec, "discriminator_a"),
+                   **kwargs)
+
+    @staticmethod
+    def build_generator(source_shape, target_channels, spec: dict, name: str) -> keras.Model:
+        """A generator of the variant's size `spec` (for `from_size`)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def build_discriminator(image_shape, spec: dict, name: str) -> keras.Model:
+        """A discriminator of the variant's size `spec` (for `from_size`)."""
+        raise NotImplementedError
 
     def set_augment(self, augment):
         if augment not in (None, "none"):
