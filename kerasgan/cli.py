@@ -1,4 +1,4 @@
-"""The `kerasgan` command: list | info | sample | train | train-classifier | evaluate | export | finetune | push."""
+"""The `kerasgan` command: list | info | sample | upscale | train | train-classifier | evaluate | export | finetune | push."""
 
 from __future__ import annotations
 
@@ -131,6 +131,56 @@ def _cmd_sample(args):
     return 0
 
 
+def read_image_file(path, channels: int):
+    """An image file as uint8 `(1, H, W, C)`: any file Pillow reads; RGB models get RGB
+    (transparency composited on white, as the emoji were drawn), gray stays gray."""
+    from pathlib import Path
+
+    import numpy as np
+    from PIL import Image, UnidentifiedImageError
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No image file at {path}.")
+    try:
+        with Image.open(path) as image:
+            image.load()
+            if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+                white = Image.new("RGBA", image.size, (255, 255, 255, 255))
+                image = Image.alpha_composite(white, image.convert("RGBA"))
+            gray = image.mode in ("1", "L", "I", "I;16", "F")
+            image = image.convert("L" if gray or channels == 1 else "RGB")
+    except (UnidentifiedImageError, OSError) as e:
+        raise ValueError(f"{path} is not an image file Pillow can read ({e}).") from e
+    array = np.asarray(image, np.uint8)
+    return (array[..., None] if array.ndim == 2 else array)[None]
+
+
+def _cmd_upscale(args):
+    from pathlib import Path
+
+    from kerasgan.utils import image_format, save_image
+
+    image_format(args.out)  # a known extension, or an error naming the supported ones
+    if Path(args.out).exists() and not args.overwrite:
+        raise FileExistsError(f"{args.out} exists. Pass --overwrite to replace it.")
+    from kerasgan.zoo import load
+
+    gan = load(args.model, compile=False)
+    if not hasattr(gan, "upscale"):
+        from kerasgan.zoo import list_models, model_info
+
+        upscalers = [n for n in list_models() if model_info(n).get("task") == "super-resolution"]
+        raise ValueError(f"{args.model} is a model of task '{gan.task}'; `kerasgan upscale` takes a "
+                         f"super-resolution model ({', '.join(upscalers) or 'none registered'}).")
+    image = read_image_file(args.image, gan.image_shape[-1])
+    large = gan.upscale(image, batch_size=1)[0]
+    save_image(args.out, large)
+    print(f"Wrote {args.image} ({image.shape[2]}x{image.shape[1]}) upscaled {gan.scale}x by "
+          f"{args.model} to {args.out} ({large.shape[1]}x{large.shape[0]})")
+    return 0
+
+
 def _sample_captions(gan, labels, num):
     """The text under each sample: its caption, or its class name when the model has them."""
     from kerasgan.tasks import task_of
@@ -187,7 +237,8 @@ def _cmd_evaluate(args):
                          f"folder's images are the reference. Received: --split {args.split} "
                          f"--data {args.data}")
     with _kerasgan_warnings_as_lines("evaluate"):
-        results = evaluate_preset(args.model, metrics=args.metrics.split(","),
+        metrics = [] if args.metrics == "none" else args.metrics.split(",")
+        results = evaluate_preset(args.model, metrics=metrics,
                                   num_samples=args.num_samples,
                                   reference_split=args.split or "test", write=args.write,
                                   data=args.data, extractor=args.extractor)
@@ -299,6 +350,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     p.set_defaults(func=_cmd_sample)
 
+    p = sub.add_parser("upscale", help="enlarge an image file with a super-resolution model")
+    p.add_argument("model", help="registry name (e.g. srresnet-emoji-4x), hf://org/repo[@rev] "
+                                 "or a checkpoint folder")
+    p.add_argument("image", help="any image file Pillow reads, of any size")
+    p.add_argument("--out", required=True,
+                   help="the image to write; its extension picks the format")
+    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    p.set_defaults(func=_cmd_upscale)
+
     p = sub.add_parser("train", help="train from a TOML config and write a preset folder")
     p.add_argument("config")
     p.add_argument("--out", required=True)
@@ -320,7 +380,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", help="FID/KID/PR/classifier score of a model")
     p.add_argument("model")
-    p.add_argument("--metrics", default="fid,kid,pr,cs")
+    p.add_argument("--metrics", default="fid,kid,pr,cs",
+                   help="comma-separated distribution metrics, or 'none' (pixel metrics only, "
+                        "for image-to-image and super-resolution models)")
     p.add_argument("--num-samples", type=int, default=10000,
                    help="images to generate and compare (at least 50; below 1000 the numbers "
                         "carry a large sample-size bias, see docs/metrics.md)")

@@ -71,13 +71,15 @@ OPTIONAL_KEYS = {"model": {"variant", "num_classes", "image_shape", "d_normaliza
                            "l1_weight", "kl_weight", "info_weight", "continuous_weight",
                            "gradient_penalty", "unrolled_steps", "unrolled_learning_rate",
                            "minibatch_stddev", "simultaneous_updates", "mode_seeking_weight",
-                           "cycle_weight", "identity_weight", "history_size"},
+                           "cycle_weight", "identity_weight", "history_size", "scale",
+                           "adversarial_weight", "content_loss", "generator_init"},
                  "data": {"dataset", "image_size", "channels", "data_dir", "download"}}
 #: keys that only some variants take (each is checked against the variant's arguments).
 VARIANT_KEYS = ("num_classes", "image_shape", "d_normalization", "l1_weight", "kl_weight",
                 "info_weight", "continuous_weight", "gradient_penalty", "unrolled_steps",
                 "unrolled_learning_rate", "minibatch_stddev", "simultaneous_updates",
-                "mode_seeking_weight", "cycle_weight", "identity_weight", "history_size")
+                "mode_seeking_weight", "cycle_weight", "identity_weight", "history_size",
+                "scale", "adversarial_weight", "content_loss")
 KNOWN_SECTIONS = set(DEFAULTS) | {"name", "description"}
 PRECISION_SETTINGS = ("auto", "off", "float32", "mixed_float16", "mixed_bfloat16")
 PENALTY_KINDS = ("gradient_penalty", "r1", "none")
@@ -135,12 +137,13 @@ def boolean() -> Rule:
     return Rule("true or false", (bool,), lambda v: isinstance(v, bool))
 
 
-def list_of(item: Rule, *, length: int | None = None) -> Rule:
+def list_of(item: Rule, *, length: int | None = None, empty: bool = False) -> Rule:
     items = item.expected.replace("an integer", "integers").replace("a non-empty string",
                                                                     "strings")
-    expected = f"a list of {length} {items}" if length else f"a non-empty list of {items}"
+    expected = (f"a list of {length} {items}" if length
+                else f"a list of {items}" if empty else f"a non-empty list of {items}")
     return Rule(expected, (list,),
-                lambda v: isinstance(v, list) and len(v) > 0
+                lambda v: isinstance(v, list) and (empty or len(v) > 0)
                 and (length is None or len(v) == length) and all(item.accepts(x) for x in v))
 
 
@@ -168,7 +171,9 @@ def config_rules() -> dict[str, dict[str, Rule]]:
                   "unrolled_steps": integer(1), "unrolled_learning_rate": number(above=0),
                   "minibatch_stddev": integer(0), "simultaneous_updates": boolean(),
                   "mode_seeking_weight": number(minimum=0), "cycle_weight": number(minimum=0),
-                  "identity_weight": number(minimum=0), "history_size": integer(0)},
+                  "identity_weight": number(minimum=0), "history_size": integer(0),
+                  "scale": integer(2), "adversarial_weight": number(minimum=0),
+                  "content_loss": text(), "generator_init": text()},
         "data": {"dataset": text(), "split": text(), "batch_size": integer(1),
                  "labels": boolean(),
                  "image_size": either(integer(1), list_of(integer(1), length=2)),
@@ -181,7 +186,8 @@ def config_rules() -> dict[str, dict[str, Rule]]:
         "train": {"epochs": integer(1), "steps_per_epoch": integer(1),
                   "seed": integer(0, 2**32 - 1), "backup_every_steps": integer(1),
                   "mixed_precision": text()},
-        "eval": {"metrics": list_of(text()), "num_samples": integer(min_eval_samples),
+        # Empty: no distribution metrics (a dataset without a feature classifier).
+        "eval": {"metrics": list_of(text(), empty=True), "num_samples": integer(min_eval_samples),
                  "reference_split": text()},
     }
 
@@ -426,12 +432,32 @@ def build_gan(config: dict):
         penalty = None
     elif pen["kind"] is not None:
         penalty = type(penalties.get(pen["kind"]))(pen["weight"])
-    gan.compile(
-        d_optimizer=keras.optimizers.Adam(o["d_learning_rate"], beta_1=o["beta_1"], beta_2=o["beta_2"]),
-        g_optimizer=keras.optimizers.Adam(o["g_learning_rate"], beta_1=o["beta_1"], beta_2=o["beta_2"]),
-        d_loss=d_loss, g_loss=losses.get(loss_cfg["g"]), d_penalty=penalty,
-    )
+    groups = {g.name for g in gan.update_groups()}
+    optimizers = {name: keras.optimizers.Adam(o[f"{name}_learning_rate"], beta_1=o["beta_1"],
+                                              beta_2=o["beta_2"])
+                  for name in ("d", "g") if name in groups}  # SRResNet has no `d`
+    gan.compile(optimizers=optimizers, d_loss=d_loss, g_loss=losses.get(loss_cfg["g"]),
+                d_penalty=penalty)
+    if m.get("generator_init"):
+        initialize_generator(gan, m["generator_init"])
     return gan
+
+
+def initialize_generator(gan, source: str) -> None:
+    """Copies the generator (and its EMA copy) of a zoo model or preset folder into `gan`,
+    as SRGAN starts from a trained SRResNet; a clear error when the two don't match."""
+    from kerasgan.zoo import load
+
+    trained = load(source, compile=False)
+    mine, theirs = gan.generator.get_weights(), trained.sampling_generator.get_weights()
+    if [w.shape for w in mine] != [w.shape for w in theirs]:
+        raise ValueError(f"[model] generator_init = {source!r}: its generator's weights "
+                         f"({sum(w.size for w in theirs):,} values in {len(theirs)} arrays) do "
+                         f"not fit this model's ({sum(w.size for w in mine):,} in {len(mine)}). "
+                         "Use the same variant size and image channels.")
+    gan.generator.set_weights(theirs)
+    if gan.ema_decay:
+        gan.ema_generator.set_weights(theirs)
 
 
 def check_data_fits_model(dataset, gan) -> None:
@@ -605,8 +631,8 @@ def _sigint_deferred():
 def estimated_run_bytes(gan, keep: int = 2) -> int:
     """About the disk a run needs: `keep` backups plus the one being written (weights and
     optimizer slots) and the preset."""
-    variables = {id(v): v for v in [*gan.variables, *gan.d_optimizer.variables,
-                                   *gan.g_optimizer.variables]}
+    optimizer_variables = [v for g in gan.update_groups() for v in gan.optimizer_of(g.name).variables]
+    variables = {id(v): v for v in [*gan.variables, *optimizer_variables]}
     state = sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in variables.values())
     return state * (keep + 2)
 

@@ -57,6 +57,13 @@ def captioned_digits(images, labels, batch_size=32):
                                        batch_size=batch_size, seed=0)
 
 
+def emoji_pairs(images, labels, batch_size=32):
+    """(16x16, 64x64) pairs of the real held-out emoji (the digits are gray 28x28, too
+    small for a 4x super-resolution discriminator): the first 64, bicubic-downscaled."""
+    low, high = kerasgan.data.load_emoji_sr("test")
+    return kerasgan.data.from_pairs(low[:64], high[:64], batch_size=min(batch_size, 16), seed=0)
+
+
 #: variant -> tiny constructor kwargs and the factory of its real training batches
 #: (from real digits), as keras-hub's `setUp` gives `init_kwargs` and data. A new
 #: variant adds its spec here (or with `register_spec`) and every shared test runs on it.
@@ -91,6 +98,12 @@ VARIANT_SPECS = {
     "discogan": {"init_kwargs": {"size": "tiny", "image_shape": (28, 28, 1), "seed": 1,
                                  "ema_decay": 0.9},
                  "data": edges_and_digits_unpaired},
+    "srresnet": {"init_kwargs": {"size": "tiny", "image_shape": (64, 64, 3), "seed": 1,
+                                 "ema_decay": 0.9},
+                 "data": emoji_pairs},
+    "srgan": {"init_kwargs": {"size": "tiny", "image_shape": (64, 64, 3), "seed": 1,
+                              "ema_decay": 0.9},
+              "data": emoji_pairs},
     "stackgan": {"init_kwargs": {"size": "small", "image_shape": (32, 32, 1), "seed": 1,
                                  "ema_decay": 0.9, "captions": DIGIT_CAPTIONS},
                  "data": captioned_digits},

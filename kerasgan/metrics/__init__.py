@@ -309,6 +309,11 @@ def evaluate(gan, reference, *, num_samples: int = 10000, metrics=METRICS, extra
         return _evaluate_unpaired(gan, reference, num_samples=num_samples, metrics=metrics,
                                   extractor=extractor, reference_split=reference_split,
                                   batch_size=batch_size, progress=progress)
+    if protocol == "super-resolution":
+        return _evaluate_super_resolution(gan, reference, num_samples=num_samples,
+                                          metrics=metrics, extractor=extractor,
+                                          reference_split=reference_split,
+                                          batch_size=batch_size, progress=progress)
     if protocol == "captions":
         return _evaluate_text_to_image(gan, reference, num_samples=num_samples, metrics=metrics,
                                        extractor=extractor, reference_split=reference_split,
@@ -508,6 +513,93 @@ def _evaluate_translation(gan, reference, *, num_samples, metrics, extractor, re
     return results
 
 
+def image_fidelity(images, targets, batch_size: int = 256) -> dict:
+    """Mean per-image PSNR (dB) and SSIM (`tf.image.psnr` / `tf.image.ssim`, max value 255,
+    on all channels and the whole image) of uint8 images against their targets.
+
+    Example:
+    >>> targets = np.full((2, 16, 16, 3), 100, np.uint8)
+    >>> round(image_fidelity(targets + 1, targets)["psnr_db"], 2)
+    48.13
+    """
+    import tensorflow as tf
+
+    psnr, ssim = [], []
+    for start in range(0, len(images), batch_size):
+        a = tf.constant(np.asarray(images[start:start + batch_size], np.float32))
+        b = tf.constant(np.asarray(targets[start:start + batch_size], np.float32))
+        psnr.append(tf.image.psnr(a, b, max_val=255.0).numpy())
+        ssim.append(tf.image.ssim(a, b, max_val=255.0).numpy())
+    psnr = np.minimum(np.concatenate(psnr), 100.0)  # identical images: inf
+    return {"psnr_db": float(psnr.mean()), "ssim": float(np.concatenate(ssim).mean())}
+
+
+def high_frequency_energy(images, cutoff: float) -> float:
+    """The mean spectral energy of uint8 images (per channel, mean removed) at spatial
+    frequencies above `cutoff` cycles per pixel (radial): the detail an upscaler must
+    invent, since a 4x smaller input holds nothing above 1/8."""
+    x = np.asarray(images, np.float64)
+    x = x - x.mean(axis=(1, 2), keepdims=True)
+    power = np.abs(np.fft.fft2(x, axes=(1, 2))) ** 2
+    fy = np.fft.fftfreq(x.shape[1])[:, None]
+    fx = np.fft.fftfreq(x.shape[2])[None, :]
+    high = np.sqrt(fy ** 2 + fx ** 2) > cutoff
+    return float(power[:, high].mean())
+
+
+def _evaluate_super_resolution(gan, reference, *, num_samples, metrics, extractor,
+                               reference_split, batch_size, progress):
+    """Upscales held-out low-resolution inputs and compares them with their true
+    high-resolution images, beside bicubic upscaling of the same inputs: PSNR and SSIM
+    (`image_fidelity`), the high-frequency energy relative to the targets'
+    (`high_frequency_energy` above the input's Nyquist frequency: 1 is the truth's
+    detail, bicubic far below it), and with a feature extractor the distribution
+    metrics against the targets."""
+    from kerasgan.data import bicubic_upscale, load_pairs
+
+    if not isinstance(reference, str):
+        raise ValueError("Super-resolution models are evaluated on a paired dataset name, e.g. "
+                         f"'emoji-sr-4x'. Received: {type(reference).__name__}")
+    sources, targets = load_pairs(reference, reference_split)
+    sources, targets = sources[:num_samples], targets[:num_samples]
+    check_sample_count(num_samples=len(sources))
+    upscaled = gan.upscale(sources, batch_size=batch_size)
+    bicubic = bicubic_upscale(sources, gan.scale)
+    cutoff = 0.5 / gan.scale
+    truth_energy = high_frequency_energy(targets, cutoff)
+    results = {}
+    for name, images in (("", upscaled), ("bicubic_", bicubic)):
+        fidelity = image_fidelity(images, targets)
+        results[f"{name}psnr_db"] = fidelity["psnr_db"]
+        results[f"{name}ssim"] = fidelity["ssim"]
+        results[f"{name}mae_uint8"] = translation_errors(images, targets)["mae_uint8"]
+        results[f"{name}high_frequency_ratio"] = high_frequency_energy(images, cutoff) / truth_energy
+    protocol = {"reference": f"{reference}:{reference_split}", "num_images": int(len(sources)),
+                "paired": "upscaled held-out inputs vs their high-resolution images; "
+                          "bicubic_*: Pillow's bicubic upscaling of the same inputs",
+                "high_frequency_cutoff": f"{cutoff:g} cycles/pixel"}
+    if extractor is None:
+        from kerasgan.data import find_dataset
+
+        registered = find_dataset(reference)
+        if registered is not None and registered.classifier:
+            extractor = load_feature_extractor(registered.classifier)
+    if extractor is None or not metrics:
+        protocol["distribution_metrics"] = ("not computed: no feature extractor is registered "
+                                            f"for {reference} (pass extractor=)")
+    else:
+        distribution = compare_image_sets(targets, upscaled, extractor,
+                                          [m for m in metrics if m != "cs"], progress=progress)
+        bicubic_distribution = compare_image_sets(targets, bicubic, extractor, ["fid"],
+                                                  progress=False)
+        protocol.update(distribution.pop("protocol"))
+        results.update(distribution)
+        results.update({f"bicubic_{k}": v for k, v in bicubic_distribution.items()
+                        if k != "protocol"})
+    results["protocol"] = protocol
+    return _finite_or_null(results)
+
+
 def _evaluate_unpaired(gan, reference, *, num_samples, metrics, extractor, reference_split,
                        batch_size, progress):
     """Each direction's held-out translations against the held-out images of its target
@@ -621,7 +713,7 @@ def evaluate_preset(name_or_path, *, metrics=METRICS, num_samples: int = 10000,
     reference = data if data is not None else reference_from_metadata(metadata, name_or_path)
     results = evaluate(gan, reference, num_samples=num_samples, metrics=metrics,
                        extractor=extractor, reference_split=reference_split, progress=progress)
-    command = (f"kerasgan evaluate {name_or_path} --metrics {','.join(metrics)} "
+    command = (f"kerasgan evaluate {name_or_path} --metrics {','.join(metrics) or 'none'} "
                f"--num-samples {num_samples}")
     if isinstance(reference, str) and reference_folder(reference) is None:
         command += f" --split {reference_split}"

@@ -11,6 +11,8 @@ from kerasgan.models.gan import GAN, GroupLosses, UpdateGroup
 from kerasgan.models.infogan import InfoGAN
 from kerasgan.models.pix2pix import Pix2Pix
 from kerasgan.models.sngan import SNGAN
+from kerasgan.models.srgan import SRGAN
+from kerasgan.models.srresnet import SRResNet
 from kerasgan.models.stackgan import StackGAN
 from kerasgan.models.vanilla_gan import VanillaGAN
 from kerasgan.models.wgan_gp import WGANGP
@@ -51,5 +53,5 @@ def create(variant: str, size: str = "small", **kwargs) -> GAN:
 
 
 __all__ = ["GAN", "VanillaGAN", "DCGAN", "ConditionalGAN", "Pix2Pix", "StackGAN", "InfoGAN",
-           "WGANGP", "SNGAN", "BiGAN", "CycleGAN", "DiscoGAN", "VARIANTS",
+           "WGANGP", "SNGAN", "BiGAN", "CycleGAN", "DiscoGAN", "SRResNet", "SRGAN", "VARIANTS",
            "UpdateGroup", "GroupLosses", "create", "register_variant", "variant_names"]

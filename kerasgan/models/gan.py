@@ -187,18 +187,26 @@ class GAN(keras.Model):
     #: `discriminate` and builds its `d` terms with `base_loss_terms`.
     UNROLLABLE = True
 
-    def __init__(self, generator, discriminator, *, latent_dim=None, d_steps: int = 1,
+    def __init__(self, generator, discriminator=None, *, latent_dim=None, d_steps: int = 1,
                  ema_decay: float | None = None, seed: int | None = None, augment=None,
                  unrolled_steps: int | None = None, unrolled_learning_rate: float = 1e-2,
                  simultaneous_updates: bool = False, **kwargs):
-        extra = {name: kwargs.pop(name) for name in self.NETWORKS[2:] if name in kwargs}
+        others = [name for name in self.NETWORKS if name not in ("generator", "discriminator")]
+        extra = {name: kwargs.pop(name) for name in others if name in kwargs}
         super().__init__(**kwargs)
-        missing = [name for name in self.NETWORKS[2:] if name not in extra]
+        given = {"generator": generator}
+        if "discriminator" in self.NETWORKS:
+            given["discriminator"] = discriminator
+        elif discriminator is not None:
+            # A variant without one (SRResNet) trains its generator alone.
+            raise ValueError(f"{type(self).__name__} has no discriminator (its networks: "
+                             f"{', '.join(self.NETWORKS)}). Received: a discriminator")
+        missing = [name for name in (*given, *others)
+                   if name not in extra and given.get(name) is None]
         if missing:
             raise ValueError(f"{type(self).__name__} needs the networks {', '.join(missing)}. "
-                             f"Received: {', '.join(['generator', 'discriminator', *extra])}")
-        for name, network in {"generator": generator, "discriminator": discriminator,
-                              **extra}.items():
+                             f"Received: {', '.join(n for n in (*given, *extra) if n not in missing)}")
+        for name, network in {**given, **extra}.items():
             if isinstance(network, dict):
                 network = _deserialize(network)
             if not isinstance(network, keras.Model):

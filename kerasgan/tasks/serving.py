@@ -343,6 +343,30 @@ class TranslationServing(ServingModule):
         return {"images": to_uint8(self.generator(scaled, training=False))}
 
 
+class UpscaleServing(ServingModule):
+    """Super-resolution: `upscale(images: uint8[None, None, None, C])`, also
+    `serving_default`, for any height and width (LiteRT / ONNX: the training input size,
+    where a fixed shape keeps the converters' graphs static)."""
+
+    def __init__(self, gan, check_inputs: bool = True, strings: bool = True):
+        super().__init__(gan, check_inputs, strings)
+        self.channels = int(gan.source_shape[-1])
+        height, width = (None, None) if check_inputs else gan.source_shape[:2]
+        spec = tf.TensorSpec([None, height, width, self.channels], tf.uint8, name="images")
+        upscale = tf.function(self.upscale, input_signature=[spec])
+        self.endpoints = {"serving_default": upscale, "upscale": upscale}
+
+    def upscale(self, images):
+        if self.check_inputs:
+            images = gated([images], [
+                tf.debugging.assert_equal(tf.shape(images)[3], self.channels,
+                                          message=f"images must have shape [N, H, W, "
+                                                  f"{self.channels}] (uint8)"),
+                tf.debugging.assert_greater(tf.reduce_prod(tf.shape(images)[1:3]), 0,
+                                            message="images must not be empty")])[0]
+        return {"images": to_uint8(self.generator(tensor_from_uint8(images), training=False))}
+
+
 class UnpairedTranslationServing(ServingModule):
     """Two-domain translation: `translate_a2b(images: uint8[None, H, W, C])` (also
     `serving_default`) and `translate_b2a(images)`. A LiteRT or ONNX file holds one

@@ -125,13 +125,14 @@ def render_card(meta: dict) -> str:
         f"Reproduce: `{meta.get('evaluation_command', '?')}`",
         "",
         *task.card_sections(meta),
-        "The FID/KID/precision-recall features come from a classifier kerasgan trained on the "
-        "dataset, not from InceptionV3: the numbers compare models within kerasgan only, "
-        "and are not comparable with published Inception FIDs.",
-        "",
+        *(["The FID/KID/precision-recall features come from a classifier kerasgan trained on "
+           "the dataset, not from InceptionV3: the numbers compare models within kerasgan "
+           "only, and are not comparable with published Inception FIDs.", ""]
+          if any("[" in key for key in meta.get("metrics", {})) else []),
         *_history_section(meta.get("history", [])),
         "## Intended use and limitations",
-        "Research, teaching and a starting point for fine-tuning on small grayscale datasets. "
+        f"Research, teaching and a starting point for fine-tuning on small "
+        f"{'grayscale ' if (meta.get('image_shape') or [1])[-1] == 1 else ''}datasets. "
         "Low resolution; samples show typical GAN artefacts; not for any decision about people.",
         "",
         "## Serving",

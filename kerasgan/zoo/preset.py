@@ -167,8 +167,6 @@ def load_from_preset(path, *, with_discriminator: bool = False, compile: bool = 
     if not path.is_dir():
         raise PresetError(f"Checkpoint folder {path} does not exist.")
     missing = [name for name in REQUIRED_FILES if not (path / name).is_file()]
-    if with_discriminator and not (path / DISCRIMINATOR_WEIGHTS).is_file():
-        missing.append(DISCRIMINATOR_WEIGHTS)
     if missing:
         raise PresetError(
             f"Checkpoint folder {path} is missing {', '.join(missing)}. A kerasgan checkpoint "
