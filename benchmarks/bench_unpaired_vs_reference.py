@@ -48,7 +48,9 @@ def main(argv=None):
     reference_name, split = protocol["reference"].split(":")
     compared = [m for m in ("fid", "kid", "pr") if any(
         k.startswith(f"a2b/{m if m != 'pr' else 'precision'}") for k in card["metrics"])]
-    theirs = _evaluate_unpaired(reference, reference_name, num_samples=protocol["a2b"]["num_fake"],
+    # The card's own sample size: each direction translates up to that many held-out images.
+    num_samples = max(protocol[d]["num_fake"] for d in ("a2b", "b2a"))
+    theirs = _evaluate_unpaired(reference, reference_name, num_samples=num_samples,
                                 metrics=compared, extractor=None, reference_split=split,
                                 batch_size=256, progress=False)
     theirs.pop("protocol")
@@ -56,7 +58,7 @@ def main(argv=None):
     row = {"checkpoint": name, "budget_s": budget, "checkpoint_steps": card["training"]["steps"],
            "reference": "keras.io CycleGAN example (reference_cyclegan.py)",
            "reference_steps": steps, "reference_s_per_step": step_time,
-           "num_samples": protocol["a2b"]["num_fake"]}
+           "num_samples": {d: protocol[d]["num_fake"] for d in ("a2b", "b2a")}}
     for key in sorted(ours):
         row[key], row[f"reference_{key}"] = ours[key], theirs.get(key)
     return same_time.report(row, args.out)

@@ -27,6 +27,8 @@ _ATTRIBUTES = {"GAN": "kerasgan.models", "VanillaGAN": "kerasgan.models",
                "Pix2Pix": "kerasgan.models", "StackGAN": "kerasgan.models",
                "InfoGAN": "kerasgan.models", "WGANGP": "kerasgan.models",
                "SNGAN": "kerasgan.models", "BiGAN": "kerasgan.models",
+               "CycleGAN": "kerasgan.models", "DiscoGAN": "kerasgan.models",
+               "SRResNet": "kerasgan.models", "SRGAN": "kerasgan.models",
                "list_models": "kerasgan.zoo", "load": "kerasgan.zoo", "model_info": "kerasgan.zoo"}
 
 
@@ -62,7 +64,8 @@ if not _launched_as_cli():
     del _name
 
 __all__ = ["GAN", "VanillaGAN", "DCGAN", "ConditionalGAN", "Pix2Pix", "StackGAN", "InfoGAN",
-           "WGANGP", "SNGAN", "BiGAN", "tasks", "callbacks",
+           "WGANGP", "SNGAN", "BiGAN", "CycleGAN", "DiscoGAN", "SRResNet", "SRGAN",
+           "tasks", "callbacks",
            "data", "glyphs",
            "distribute", "losses", "metrics", "models", "penalties", "utils", "zoo", "export", "load",
            "list_models", "model_info", "__version__"]

@@ -16,9 +16,10 @@ SCRIPTS = Path(__file__).parent / "scripts"
 # DCGAN (batch norm), WGAN-GP (layer-norm critic, gradient penalty), Pix2Pix (adversarial
 # + L1), StackGAN (matching-aware D with mismatched captions, KL term), SNGAN (spectral
 # norm's power iteration), InfoGAN (Q head in the `g` group), BiGAN (three networks),
-# CycleGAN and DiscoGAN (four networks, shared translations; CycleGAN's history buffer).
+# CycleGAN and DiscoGAN (four networks, shared translations; CycleGAN's history buffer),
+# SRResNet (no discriminator) and SRGAN (content + adversarial on image pairs).
 EQUIVALENCE_CASES = ["none", "gp", "pix2pix", "stackgan", "sngan", "infogan", "bigan",
-                     "cyclegan", "discogan"]
+                     "cyclegan", "discogan", "srresnet", "srgan"]
 
 
 @pytest.fixture(scope="module")

@@ -47,6 +47,8 @@ SERVING_INPUTS = {
     "pix2pix": lambda gan, digits: {"images": kerasgan.data.edge_maps(digits[:5])},
     "cyclegan": lambda gan, digits: {"images": kerasgan.data.edge_maps(digits[:5])},
     "discogan": lambda gan, digits: {"images": kerasgan.data.edge_maps(digits[:5])},
+    "srresnet": lambda gan, digits: {"images": kerasgan.data.load_emoji_sr("test")[0][:5]},
+    "srgan": lambda gan, digits: {"images": kerasgan.data.load_emoji_sr("test")[0][:5]},
     "cgan": lambda gan, digits: dict(gan.example_inputs(5, seed=11),
                                      labels=np.array([0, 3, 9, 2, 5], np.int32)),
     "stackgan": lambda gan, digits: dict(gan.example_inputs(5, seed=11), captions=np.array(
@@ -56,7 +58,7 @@ SERVING_INPUTS = {
 
 @pytest.fixture(scope="module",
                 params=["dcgan", "cgan", "pix2pix", "stackgan", "infogan", "bigan", "cyclegan",
-                        "discogan"])
+                        "discogan", "srresnet", "srgan"])
 def exported(request, tmp_path_factory, mnist_small):
     gan = tiny_gan(request.param)
     root = tmp_path_factory.mktemp(f"export-{request.param}")
@@ -89,6 +91,12 @@ def test_runtimes_without_kerasgan_match_generate(exported):
     assert _matches(got["tflite_int8"], expected, levels=_int8_levels(gan), fraction=0.99)
     if gan.task == "unpaired-translation":
         _check_both_directions(gan, dict(np.load(root / "inputs.npz")), got)
+        return
+    if "upscale" in got:
+        assert _matches(got["upscale"], expected)
+        other = np.load(root / "inputs.npz")["images"][:2, :10, :12]
+        assert _matches(got["upscale_other_size"], gan.upscale(other))
+        assert "images must have shape [N, H, W, 3] (uint8)" in str(got["bad_channels_error"])
         return
     if "translate" in got:
         assert _matches(got["translate"], expected)

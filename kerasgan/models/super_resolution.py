@@ -63,9 +63,10 @@ def build_srresnet_generator(channels: int = 3, scale: int = 4, filters: int = 6
 
 
 def build_sr_discriminator(image_shape=(64, 64, 3), filters: int = 64, dense_units: int = 1024,
-                           name: str = "discriminator") -> keras.Model:
+                           batch_norm: bool = True, name: str = "discriminator") -> keras.Model:
     """SRGAN's discriminator: eight 3x3 convolutions (`filters` doubling every second one,
-    stride 2 on every second), BN and LeakyReLU(0.2), a dense layer, one logit."""
+    stride 2 on every second), BN (`batch_norm=False`: none, e.g. for a gradient
+    penalty) and LeakyReLU(0.2), a dense layer, one logit."""
     height, width = image_shape[:2]
     if height % 16 or width % 16:
         raise ValueError("The SRGAN discriminator halves the image 4 times: height and width "
@@ -75,8 +76,9 @@ def build_sr_discriminator(image_shape=(64, 64, 3), filters: int = 64, dense_uni
     x = layers.LeakyReLU(0.2)(x)
     for i, strides in enumerate((2, 1, 2, 1, 2, 1, 2)):
         x = layers.Conv2D(filters * 2 ** ((i + 1) // 2), 3, strides=strides, padding="same",
-                          use_bias=False)(x)
-        x = layers.BatchNormalization(synchronized=True)(x)
+                          use_bias=not batch_norm)(x)
+        if batch_norm:
+            x = layers.BatchNormalization(synchronized=True)(x)
         x = layers.LeakyReLU(0.2)(x)
     x = layers.Flatten()(x)
     x = layers.Dense(dense_units)(x)

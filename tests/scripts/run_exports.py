@@ -78,6 +78,14 @@ if "translate" in loaded.signatures:
                       inputs["images"].shape[3]), np.uint8)
     results["bad_size_error"] = error_of(translate, images=wrong)
 
+if "upscale" in loaded.signatures:
+    upscale = loaded.signatures["upscale"]
+    results["upscale"] = upscale(images=tf.constant(inputs["images"]))["images"].numpy()
+    # Any size: the SavedModel's signature leaves height and width open.
+    other = inputs["images"][:2, :10, :12]
+    results["upscale_other_size"] = upscale(images=tf.constant(other))["images"].numpy()
+    results["bad_channels_error"] = error_of(upscale, images=np.zeros((1, 8, 8, 4), np.uint8))
+
 if images_b is not None:
     for direction, images in (("a2b", inputs["images"]), ("b2a", images_b)):
         signature = loaded.signatures[f"translate_{direction}"]
