@@ -16,10 +16,12 @@ DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
 # ----------------------------------------------------------------- the registry
 def test_registry_lists_the_datasets_with_their_facts():
-    assert data.dataset_names() == ["bags2shoes", "fashion-mnist", "fashion-mnist-edges",
-                                    "glyphs", "mnist", "printed-digits", "printed2handwritten"]
-    assert data.dataset_names(kind="images") == ["fashion-mnist", "mnist", "printed-digits"]
-    assert data.dataset_names(kind="paired") == ["fashion-mnist-edges"]
+    assert data.dataset_names() == ["bags2shoes", "emoji", "emoji-sr-4x", "fashion-mnist",
+                                    "fashion-mnist-edges", "glyphs", "mnist", "printed-digits",
+                                    "printed2handwritten"]
+    assert data.dataset_names(kind="images") == ["emoji", "fashion-mnist", "mnist",
+                                                 "printed-digits"]
+    assert data.dataset_names(kind="paired") == ["emoji-sr-4x", "fashion-mnist-edges"]
     assert data.dataset_names(kind="unpaired") == ["bags2shoes", "printed2handwritten"]
     assert data.dataset_names(kind="captioned") == ["glyphs"]
     fashion, edges = data.get_dataset("fashion-mnist"), data.get_dataset("fashion-mnist-edges")
@@ -38,12 +40,11 @@ def test_registry_lists_the_datasets_with_their_facts():
     # The feature classifier that scores each (edges: its targets are Fashion-MNIST; an
     # unpaired dataset names one per domain, A then B).
     assert [data.get_dataset(n).classifier for n in data.dataset_names()] == [
-        ("fashion-mnist", "fashion-mnist"), "fashion-mnist", "fashion-mnist", "glyphs", "mnist", "printed-digits",
-        ("printed-digits", "mnist")]
+        ("fashion-mnist", "fashion-mnist"), None, None, "fashion-mnist", "fashion-mnist",
+        "glyphs", "mnist", "printed-digits", ("printed-digits", "mnist")]
     assert [data.get_dataset(n).hub_id for n in data.dataset_names()] == [
-        "zalando-datasets/fashion_mnist", "zalando-datasets/fashion_mnist",
-        "zalando-datasets/fashion_mnist", None, "ylecun/mnist",
-        None, None]
+        "zalando-datasets/fashion_mnist", None, None, "zalando-datasets/fashion_mnist",
+        "zalando-datasets/fashion_mnist", None, "ylecun/mnist", None, None]
     assert all(data.get_dataset(n).description for n in data.dataset_names())
     assert data.find_dataset("no-such") is None and data.find_dataset(None) is None
     with pytest.raises(dataclasses.FrozenInstanceError):  # what a source registered stays
@@ -164,8 +165,8 @@ def test_a_dataset_registered_in_a_test_is_known_everywhere(dots, tmp_path):
         training.load_config(config)
     config.write_text(DOTS_CONFIG.format(variant="pix2pix", split="train", labels="false"))
     with pytest.raises(ValueError, match=r"train on \(source, target\) pairs "
-                                         r"\(fashion-mnist-edges\), but .* holds images "
-                                         r"\(fashion-mnist, mnist, printed-digits, test-dots or a folder"):
+                                         r"\(emoji-sr-4x, fashion-mnist-edges\), but .* holds images "
+                                         r"\(emoji, fashion-mnist, mnist, printed-digits, test-dots or a folder"):
         training.load_config(config)
     # Cards, metrics and conditional models read it from the registry too.
     from kerasgan.metrics import classifier_dataset

@@ -53,14 +53,20 @@ def test_mirrored_two_cpus_matches_one_device(case, equivalence_runs):
     # split sums of the all-reduce: about 1e-7, at most 4e-4 of the update in every case.
     # A per-replica mismatch (StackGAN's wrong captions rolled within each replica's
     # half) gave 1.3e-2 of the update, a loss scaled by the replica count about 1.
-    assert max_difference < 1e-5 and max_difference < 2e-3 * update, result.stdout
+    # CycleGAN's instance norm gave 1.2e-5 (7.5e-4 of the update) on CI's CPU.
+    assert max_difference < 5e-5 and max_difference < 2e-3 * update, result.stdout
+    history = re.search(r"HISTORY (\S+)", result.stdout)
+    if history:  # generated images in [-1, 1]; a replica filling the buffer alone gives ~1
+        assert float(history.group(1)) < 1e-3, result.stdout
     repeats = re.search(r"REPEAT (\S+) (\S+)", result.stdout)
     for side, repeat in zip(("one-device", "mirrored"), map(float, repeats.groups())):
         if repeat > 1e-5:
             warnings.warn(f"Two {side} runs of the {case} case landed {repeat:.3g} apart: "
                           f"that run is not reproducible here.\n{result.stdout}")
-    losses = [float(v) for v in re.search(r"LOSSES (.*)", result.stdout).group(1).split()]
-    assert abs(losses[0] - losses[1]) < 1e-4 and abs(losses[2] - losses[3]) < 1e-4, losses
+    fields = re.search(r"LOSSES (.*)", result.stdout).group(1).split()
+    losses = {fields[i]: (float(fields[i + 1]), float(fields[i + 2]))
+              for i in range(0, len(fields), 3)}
+    assert losses and all(abs(one - two) < 1e-4 for one, two in losses.values()), losses
 
 
 def test_strategy_selection_and_errors(monkeypatch):
