@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import same_time  # noqa: E402
 
 from kerasgan.data import from_pairs, load_pairs  # noqa: E402
-from kerasgan.metrics import high_frequency_energy, image_fidelity, translation_errors  # noqa: E402
+from kerasgan.metrics import super_resolution_scores  # noqa: E402
 
 from reference_espcn import ReferenceESPCN  # noqa: E402
 
@@ -37,12 +37,7 @@ def main(argv=None):
     dataset, split = protocol["reference"].split(":")
     test_low, test_high = load_pairs(dataset, split)
     test_low, test_high = test_low[:protocol["num_images"]], test_high[:protocol["num_images"]]
-    upscaled = reference.upscale(test_low)
-    cutoff = 0.5 / scale
-    theirs = {**image_fidelity(upscaled, test_high),
-              "mae_uint8": translation_errors(upscaled, test_high)["mae_uint8"],
-              "high_frequency_ratio": high_frequency_energy(upscaled, cutoff)
-              / high_frequency_energy(test_high, cutoff)}
+    theirs = super_resolution_scores(test_high, scale, {"": reference.upscale(test_low)})
     row = {"checkpoint": name, "budget_s": budget, "checkpoint_steps": card["training"]["steps"],
            "reference": "keras.io ESPCN example (reference_espcn.py)",
            "reference_steps": steps, "reference_s_per_step": step_time,

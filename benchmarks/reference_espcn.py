@@ -8,10 +8,12 @@ recipe as the same-time baseline of the super-resolution checkpoints
 (`bench_sr_vs_reference.py`)."""
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import layers
 
 from kerasgan.layers import PixelShuffle
+from kerasgan.utils import from_uint8, to_uint8
 
 
 def espcn(channels: int = 3, scale: int = 4) -> keras.Model:
@@ -48,11 +50,7 @@ class ReferenceESPCN(keras.Model):
         return {"loss": loss}
 
     def upscale(self, images, batch_size: int = 64):
-        import numpy as np
-
-        from kerasgan.utils import from_uint8, to_uint8
-
         images = from_uint8(images)
         out = [self.network(images[i:i + batch_size], training=False).numpy()
                for i in range(0, len(images), batch_size)]
-        return to_uint8(np.clip(np.concatenate(out), -1.0, 1.0))
+        return to_uint8(np.concatenate(out))  # to_uint8 clips to [0, 255]

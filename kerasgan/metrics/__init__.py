@@ -547,6 +547,24 @@ def high_frequency_energy(images, cutoff: float) -> float:
     return float(power[:, high].mean())
 
 
+def super_resolution_scores(targets, scale: int, candidates: dict) -> dict:
+    """PSNR, SSIM and MAE against `targets`, and the high-frequency energy relative to
+    theirs (above the input's Nyquist frequency, 0.5 / scale), of each named set of
+    upscaled uint8 images: `{prefix: images}` gives `<prefix>psnr_db`, `<prefix>ssim`,
+    `<prefix>mae_uint8` and `<prefix>high_frequency_ratio`."""
+    cutoff = 0.5 / scale
+    truth_energy = high_frequency_energy(targets, cutoff)
+    results = {}
+    for prefix, images in candidates.items():
+        fidelity = image_fidelity(images, targets)
+        results[f"{prefix}psnr_db"] = fidelity["psnr_db"]
+        results[f"{prefix}ssim"] = fidelity["ssim"]
+        results[f"{prefix}mae_uint8"] = translation_errors(images, targets)["mae_uint8"]
+        results[f"{prefix}high_frequency_ratio"] = (high_frequency_energy(images, cutoff)
+                                                    / truth_energy)
+    return results
+
+
 def _evaluate_super_resolution(gan, reference, *, num_samples, metrics, extractor,
                                reference_split, batch_size, progress):
     """Upscales held-out low-resolution inputs and compares them with their true
@@ -565,19 +583,11 @@ def _evaluate_super_resolution(gan, reference, *, num_samples, metrics, extracto
     check_sample_count(num_samples=len(sources))
     upscaled = gan.upscale(sources, batch_size=batch_size)
     bicubic = bicubic_upscale(sources, gan.scale)
-    cutoff = 0.5 / gan.scale
-    truth_energy = high_frequency_energy(targets, cutoff)
-    results = {}
-    for name, images in (("", upscaled), ("bicubic_", bicubic)):
-        fidelity = image_fidelity(images, targets)
-        results[f"{name}psnr_db"] = fidelity["psnr_db"]
-        results[f"{name}ssim"] = fidelity["ssim"]
-        results[f"{name}mae_uint8"] = translation_errors(images, targets)["mae_uint8"]
-        results[f"{name}high_frequency_ratio"] = high_frequency_energy(images, cutoff) / truth_energy
+    results = super_resolution_scores(targets, gan.scale, {"": upscaled, "bicubic_": bicubic})
     protocol = {"reference": f"{reference}:{reference_split}", "num_images": int(len(sources)),
                 "paired": "upscaled held-out inputs vs their high-resolution images; "
                           "bicubic_*: Pillow's bicubic upscaling of the same inputs",
-                "high_frequency_cutoff": f"{cutoff:g} cycles/pixel"}
+                "high_frequency_cutoff": f"{0.5 / gan.scale:g} cycles/pixel"}
     if extractor is None:
         from kerasgan.data import find_dataset
 
