@@ -296,6 +296,13 @@ def check_config(config: dict, source: str = "the config") -> dict:
     dataset = data["dataset"]
     kind = dataset_kind(dataset)
     registered = datasets.find_dataset(dataset)
+    if not eval_cfg["metrics"] and registered is not None and registered.classifier is not None:
+        # Only a dataset without a feature classifier (the task's own scores only) may
+        # leave the list empty; anywhere else an empty list would silently score nothing.
+        raise ValueError(
+            f"[eval] metrics in {source} must be a non-empty list of metric names: "
+            f"'{dataset}' has a feature classifier to score with. Pass --no-eval to skip "
+            f"the evaluation. Received: metrics=[]")
     if registered is not None:
         for section, key in (("data", "split"), ("eval", "reference_split")):
             _check_name(f"{dataset} split", config[section][key], registered.splits,
