@@ -229,6 +229,12 @@ def _kerasgan_warnings_as_lines(command: str):
     return context()
 
 
+def metric_names(text: str) -> list:
+    """`--metrics`' value as a list: "fid,kid" -> ["fid", "kid"]; "none" -> [] (only the
+    task's own scores, e.g. PSNR for super-resolution)."""
+    return [] if text == "none" else text.split(",")
+
+
 def _cmd_evaluate(args):
     from kerasgan.metrics import evaluate_preset
 
@@ -237,8 +243,7 @@ def _cmd_evaluate(args):
                          f"folder's images are the reference. Received: --split {args.split} "
                          f"--data {args.data}")
     with _kerasgan_warnings_as_lines("evaluate"):
-        metrics = [] if args.metrics == "none" else args.metrics.split(",")
-        results = evaluate_preset(args.model, metrics=metrics,
+        results = evaluate_preset(args.model, metrics=metric_names(args.metrics),
                                   num_samples=args.num_samples,
                                   reference_split=args.split or "test", write=args.write,
                                   data=args.data, extractor=args.extractor)

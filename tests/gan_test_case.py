@@ -205,7 +205,7 @@ def check_card_reproduces(name: str) -> None:
     command = meta["metrics"]["protocol"]["command"]
     assert command in (folder / "README.md").read_text()
     args = cli.build_parser().parse_args(shlex.split(command)[1:])
-    results = metrics.evaluate_preset(args.model, metrics=args.metrics.split(","),
+    results = metrics.evaluate_preset(args.model, metrics=cli.metric_names(args.metrics),
                                       num_samples=args.num_samples, reference_split=args.split,
                                       progress=False)
     for key, value in meta["metrics"].items():
