@@ -33,10 +33,18 @@ def parser(description: str) -> argparse.ArgumentParser:
 
 
 def read_card(checkpoint: str) -> tuple[str, dict, float]:
-    """`(name, card, budget in seconds)` of `NAME[=SECONDS]`."""
+    """`(name, card, budget in seconds)` of `NAME[=SECONDS]`. A checkpoint that started
+    from another (`generator_init`, as SRGAN from SRResNet) is given both wall times: the
+    reference trains from scratch."""
     name, _, seconds = checkpoint.partition("=")
     card = read_metadata(kerasgan.zoo.resolve(name)[0])
-    return name, card, float(seconds) if seconds else card["training"]["wall_time_s"]
+    if seconds:
+        return name, card, float(seconds)
+    budget = card["training"]["wall_time_s"]
+    init = card["config"]["model"].get("generator_init")
+    if init:
+        budget += read_metadata(kerasgan.zoo.resolve(init)[0])["training"]["wall_time_s"]
+    return name, card, budget
 
 
 def train_reference(make_reference, pipeline, budget: float, seed: int, args):
