@@ -6,7 +6,7 @@ Data: 8 Gaussians on a ring of radius 2 (std 0.02) and 25 on a 5x5 grid with
 spacing 2 (std 0.05), the setups of Metz et al. 2017 and Srivastava et al. 2017
 (VEEGAN). Networks: small MLPs (G: 16-d noise -> 128 -> 128 -> 2, D: 2 -> 128 ->
 128 -> 1, ReLU), Adam(--learning-rate, default 1e-3, beta_1=0.5) for both, batch 256,
-the non-saturating loss; the unrolled steps are SGD at 1e-2.
+the non-saturating loss; the unrolled steps replay the discriminator's Adam update.
 
 Settings: no remedy; minibatch discrimination before D's last layer (Salimans et al.
 2016); the minibatch standard deviation feature there (Karras et al. 2018); the

@@ -125,3 +125,25 @@ def test_minibatch_stddev_option_of_the_discriminators():
         gan.discriminator(np.zeros((6, 28, 28, 1), "float32"))
     with pytest.raises(ValueError, match=r"integer >= 0 .*Received: minibatch_stddev=-1"):
         kerasgan.models.create("dcgan", "small", minibatch_stddev=-1)
+
+
+def test_unrolling_replays_the_discriminators_adam_update_on_copies():
+    """One replayed step equals the discriminator optimizer's real next step (Adam with
+    its moments and step count), and the real optimizer state is left as it was."""
+    from kerasgan.models.gan import _ReplayedUpdate
+
+    rng = np.random.default_rng(0)
+    variable = keras.Variable(rng.standard_normal((3, 4)).astype("float32"))
+    optimizer = keras.optimizers.Adam(learning_rate=1e-2, beta_1=0.5, beta_2=0.9)
+    for _ in range(3):  # a state with non-zero moments and step count
+        optimizer.apply_gradients([(tf.constant(rng.standard_normal((3, 4)), tf.float32), variable)])
+    grad = tf.constant(rng.standard_normal((3, 4)), tf.float32)
+    state = [keras.ops.convert_to_numpy(v).copy() for v in optimizer.variables]
+    replayed = _ReplayedUpdate(optimizer, [variable], fallback_learning_rate=1.0)(
+        [variable.value], [grad])[0].numpy()
+    for before, after in zip(state, optimizer.variables):
+        np.testing.assert_array_equal(before, keras.ops.convert_to_numpy(after))
+    plain_sgd = variable.numpy() - 1.0 * grad.numpy()
+    optimizer.apply_gradients([(grad, variable)])
+    np.testing.assert_allclose(replayed, variable.numpy(), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(replayed, plain_sgd)

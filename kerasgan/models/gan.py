@@ -677,21 +677,25 @@ class GAN(keras.Model):
 
     def unroll_discriminator(self, batch):
         """Unrolled GAN (Metz et al. 2017): the discriminator's weights after
-        `unrolled_steps` SGD steps on its loss, as tensors the generator's gradient
-        flows through (second-order terms included). Penalties are left out of the
-        unrolled steps. Departure: plain SGD at `unrolled_learning_rate`, where the
-        authors' code replays Adam's update."""
-        trainable = [v.value for v in self.discriminator.trainable_variables]
+        `unrolled_steps` updates on its loss, as tensors the generator's gradient flows
+        through (second-order terms included). The updates replay the discriminator's
+        own optimizer, as the authors' code does: Adam with its moments and step count
+        copied (the real ones are left untouched); any other optimizer is unrolled as
+        plain SGD at `unrolled_learning_rate`. Penalties are left out of the unrolled
+        steps."""
+        optimizer = self.optimizer_of("d")
+        optimizer = getattr(optimizer, "inner_optimizer", optimizer)  # loss scaling
+        variables = self.discriminator.trainable_variables
+        trainable = [v.value for v in variables]
         non_trainable = [v.value for v in self.discriminator.non_trainable_variables]
+        update = _ReplayedUpdate(optimizer, variables, self.unrolled_learning_rate)
         for _ in range(self.unrolled_steps):
             with tf.GradientTape() as tape:
                 tape.watch(trainable)
                 self._unrolled_discriminator = (trainable, non_trainable)
                 terms = self.loss_terms("d", batch, training=True).terms
                 total = tf.add_n([tf.cast(v, tf.float32) for v in terms.values()])
-            grads = tape.gradient(total, trainable)
-            trainable = [w - self.unrolled_learning_rate * tf.cast(g, w.dtype)
-                         if g is not None else w for w, g in zip(trainable, grads)]
+            trainable = update(trainable, tape.gradient(total, trainable))
         return trainable, non_trainable
 
     @property
@@ -965,3 +969,47 @@ class GAN(keras.Model):
 
     def count_params_by_network(self) -> dict:
         return {name: int(network.count_params()) for name, network in self.networks.items()}
+
+
+class _ReplayedUpdate:
+    """One optimizer step as a differentiable function of the weights, on copies of the
+    optimizer's state: Keras' Adam update (`keras.optimizers.Adam.update_step`, without
+    amsgrad) where `optimizer` is one, else SGD at `fallback_learning_rate`."""
+
+    def __init__(self, optimizer, variables, fallback_learning_rate):
+        self.adam = isinstance(optimizer, keras.optimizers.Adam) and not optimizer.amsgrad
+        self.learning_rate = fallback_learning_rate
+        if not self.adam:
+            return
+        built = optimizer.built and bool(optimizer._momentums)
+        self.learning_rate = tf.cast(optimizer.learning_rate, tf.float32)
+        self.beta_1, self.beta_2 = float(optimizer.beta_1), float(optimizer.beta_2)
+        self.epsilon = float(optimizer.epsilon)
+        self.step = tf.cast(optimizer.iterations, tf.float32) if built else tf.constant(0.0)
+        if built:
+            index = [optimizer._get_variable_index(v) for v in variables]
+            self.m = [optimizer._momentums[i].value for i in index]
+            self.v = [optimizer._velocities[i].value for i in index]
+        else:  # the discriminator has not been updated yet: Adam's zero state
+            self.m = [tf.zeros_like(v.value) for v in variables]
+            self.v = [tf.zeros_like(v.value) for v in variables]
+
+    def __call__(self, weights, grads):
+        if not self.adam:
+            return [w - self.learning_rate * tf.cast(g, w.dtype) if g is not None else w
+                    for w, g in zip(weights, grads)]
+        self.step = self.step + 1.0
+        alpha = (self.learning_rate * tf.sqrt(1.0 - self.beta_2 ** self.step)
+                 / (1.0 - self.beta_1 ** self.step))
+        new_weights, new_m, new_v = [], [], []
+        for w, g, m, v in zip(weights, grads, self.m, self.v):
+            if g is None:
+                new_weights.append(w), new_m.append(m), new_v.append(v)
+                continue
+            g = tf.cast(g, w.dtype)
+            m = m + (g - m) * (1.0 - self.beta_1)
+            v = v + (tf.square(g) - v) * (1.0 - self.beta_2)
+            new_weights.append(w - alpha * m / (tf.sqrt(v) + self.epsilon))
+            new_m.append(m), new_v.append(v)
+        self.m, self.v = new_m, new_v
+        return new_weights
