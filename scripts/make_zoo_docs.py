@@ -3,12 +3,12 @@
 Usage: python scripts/make_zoo_docs.py
 """
 
-import json
 import shutil
 from pathlib import Path
 
 from kerasgan import tasks
 from kerasgan.zoo import classifier_registry, registry
+from kerasgan.zoo.preset import read_metadata
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,9 +39,8 @@ def main():
         lines.append(f"| [{name}](../zoo/{name}/README.md) | {e['task']} | {e['dataset']} | "
                      f"{e['resolution']} | {params or '?'} | {metrics or 'not evaluated'} | "
                      f"<img src=\"images/{name}.png\" width=\"160\"> |")
-        card_meta = ROOT / "zoo" / name / "metadata.json"
-        meta = json.loads(card_meta.read_text()) if card_meta.is_file() else e
-        call = tasks.get(e["task"]).card_usage(meta).splitlines()[0].split("  #")[0].rstrip()
+        usage = tasks.get(e["task"]).card_usage(read_metadata(ROOT / "zoo" / name))
+        call = usage.splitlines()[0].split("  #")[0].rstrip()
         snippets.append(f'- `{name}`: `gan = kerasgan.load("{name}"); images = {call}`')
     lines += ["", "## Loading", "", *snippets, "",
               "## Feature classifiers (for metrics)", "",
