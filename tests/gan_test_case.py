@@ -57,6 +57,12 @@ def captioned_digits(images, labels, batch_size=32):
                                        batch_size=batch_size, seed=0)
 
 
+def padded_digits(images, labels, batch_size=32):
+    """The real digits padded to 32x32 (LAPGAN's 8 -> 16 -> 32 pyramid)."""
+    padded = np.pad(images, ((0, 0), (2, 2), (2, 2), (0, 0)))
+    return kerasgan.data.from_numpy(padded, batch_size=batch_size, seed=0)
+
+
 def emoji_pairs(images, labels, batch_size=32):
     """(16x16, 64x64) pairs of the real held-out emoji (the digits are gray 28x28, too
     small for a 4x super-resolution discriminator): the first 64, bicubic-downscaled."""
@@ -104,6 +110,9 @@ VARIANT_SPECS = {
     "srgan": {"init_kwargs": {"size": "tiny", "image_shape": (64, 64, 3), "seed": 1,
                               "ema_decay": 0.9},
               "data": emoji_pairs},
+    "lapgan": {"init_kwargs": {"size": "tiny", "image_shape": (32, 32, 1), "latent_dim": 16,
+                               "seed": 1, "ema_decay": 0.9},
+               "data": padded_digits},
     "stackgan": {"init_kwargs": {"size": "small", "image_shape": (32, 32, 1), "seed": 1,
                                  "ema_decay": 0.9, "captions": DIGIT_CAPTIONS},
                  "data": captioned_digits},

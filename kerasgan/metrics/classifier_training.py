@@ -21,7 +21,7 @@ from kerasgan.utils import atomic_directory, sha256_file
 
 WEIGHTS_FILE = "classifier.weights.h5"
 DEFAULTS = {"epochs": 4, "batch_size": 128, "learning_rate": 1e-3, "seed": 0, "feature_dim": 128,
-            "augment_translation": 0.1, "recompute_batch_norm": False}
+            "augment_translation": 0.1, "recompute_batch_norm": False, "conv_blocks": 2}
 
 
 def load_classifier_config(path) -> dict:
@@ -46,8 +46,11 @@ def train_classifier(config_path, out_dir, *, overwrite: bool = False, verbose="
     x_train, y_train = load_dataset(config["dataset"], "train")
     x_test, y_test = load_dataset(config["dataset"], "test")
     from kerasgan.utils import from_uint8 as scale
+    if y_train is None:
+        raise ValueError(f"{config_path}: the dataset '{config['dataset']}' has no labels; a "
+                         "feature classifier learns a labelled dataset.")
     model = build_feature_classifier(x_train.shape[1:], int(y_train.max()) + 1,
-                                     config["feature_dim"])
+                                     config["feature_dim"], conv_blocks=config["conv_blocks"])
     shift = config["augment_translation"]
     train_ds = (tf.data.Dataset.from_tensor_slices((scale(x_train), y_train))
                 .shuffle(len(x_train), seed=config["seed"]).batch(config["batch_size"]))

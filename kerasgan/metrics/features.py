@@ -25,14 +25,16 @@ LOGITS_LAYER = "logits"
 
 
 def build_feature_classifier(image_shape=(28, 28, 1), num_classes=10, feature_dim=128,
-                             name="feature_classifier") -> keras.Model:
+                             name="feature_classifier", conv_blocks: int = 2) -> keras.Model:
     """A small CNN classifier; `features` (pre-activation) feeds the metrics.
 
-    Inputs are images in [-1, 1].
+    Inputs are images in [-1, 1]. Each of the `conv_blocks` blocks (32, 64, 128, ...
+    filters) halves the resolution: 3 for 64x64 images keeps the dense layer (and the
+    weights file) as small as 2 do at 28x28.
     """
     images = keras.Input(tuple(image_shape), name="images")
     x = images
-    for filters in (32, 64):
+    for filters in (32 * 2 ** i for i in range(conv_blocks)):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
         x = layers.BatchNormalization()(x)
         x = layers.ReLU()(x)

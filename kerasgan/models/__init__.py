@@ -9,6 +9,7 @@ from kerasgan.models.dcgan import DCGAN
 from kerasgan.models.discogan import DiscoGAN
 from kerasgan.models.gan import GAN, GroupLosses, UpdateGroup
 from kerasgan.models.infogan import InfoGAN
+from kerasgan.models.lapgan import LAPGAN
 from kerasgan.models.pix2pix import Pix2Pix
 from kerasgan.models.sngan import SNGAN
 from kerasgan.models.srgan import SRGAN
@@ -53,5 +54,6 @@ def create(variant: str, size: str = "small", **kwargs) -> GAN:
 
 
 __all__ = ["GAN", "VanillaGAN", "DCGAN", "ConditionalGAN", "Pix2Pix", "StackGAN", "InfoGAN",
-           "WGANGP", "SNGAN", "BiGAN", "CycleGAN", "DiscoGAN", "SRResNet", "SRGAN", "VARIANTS",
+           "WGANGP", "SNGAN", "BiGAN", "CycleGAN", "DiscoGAN", "SRResNet", "SRGAN", "LAPGAN",
+           "VARIANTS",
            "UpdateGroup", "GroupLosses", "create", "register_variant", "variant_names"]

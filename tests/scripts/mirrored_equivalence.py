@@ -50,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gan_test_case import DIGIT_CAPTIONS, VARIANT_SPECS  # noqa: E402
 
 CASES = ("none", "gp", "pix2pix", "stackgan", "sngan", "infogan", "bigan", "cyclegan", "discogan",
-         "srresnet", "srgan")
+         "srresnet", "srgan", "lapgan")
 case = sys.argv[1] if len(sys.argv) > 1 else "none"
 if case not in CASES:
     raise SystemExit(f"Unknown case {case!r}. Expected one of: {', '.join(CASES)}")
@@ -95,6 +95,10 @@ def build():
                              seed=spec["seed"], ema_decay=spec["ema_decay"])
     elif case in ("stackgan", "sngan", "infogan", "cyclegan", "discogan", "srresnet"):
         gan = kerasgan.models.create(case, **VARIANT_SPECS[case]["init_kwargs"])
+    elif case == "lapgan":
+        # Without dropout (masks are drawn per replica); its residual generators keep
+        # their synchronized batch norm.
+        gan = kerasgan.models.create(case, **VARIANT_SPECS[case]["init_kwargs"], d_dropout=0.0)
     elif case == "bigan":
         # Without dropout: its masks are drawn per replica, so they can't match one device's.
         gan = kerasgan.models.create(case, **VARIANT_SPECS[case]["init_kwargs"], d_dropout=0.0)
@@ -123,6 +127,10 @@ def dataset():
         digits = real_captioned_digits()[0][:, 2:-2, 2:-2]
         return kerasgan.data.from_unpaired(kerasgan.data.edge_maps(digits), digits[::-1],
                                            batch_size=32, shuffle=False)
+    if case == "lapgan":
+        # Real digits padded to 32x32 (the 8 -> 16 -> 32 pyramid).
+        return kerasgan.data.from_numpy(real_captioned_digits()[0], batch_size=32,
+                                        shuffle=False)
     if case in ("srresnet", "srgan"):
         # Real emoji: (16x16, 64x64) pairs of the held-out ones.
         low, high = kerasgan.data.load_emoji_sr("test")

@@ -2,8 +2,12 @@
 a bitmap font of 136x128 colour images per glyph), and the 4x super-resolution task on them.
 
 Registers
-- `emoji` (images, unlabelled): every single-code-point emoji of the font, drawn with
-  Pillow on white, scaled (Lanczos, antialiased) to 64x64 RGB.
+- `emoji` (images, labelled by Unicode block): every single-code-point emoji of the
+  font, drawn with Pillow on white, scaled (Lanczos, antialiased) to 64x64 RGB. Its
+  label is the Unicode block of the code point (`EMOJI_BLOCKS`: emoticons, transport
+  and map symbols, ...), the only grouping Python knows offline; it is what the
+  `emoji` feature classifier learns, so the Frechet distance of upscaled emoji has
+  features trained on the training emoji.
 - `emoji-sr-4x` (paired): (16x16 input, 64x64 target), the input the target downscaled
   with Pillow's antialiased bicubic filter, as SRGAN's inputs are made (Ledig et al.:
   bicubic downsampling by 4).
@@ -42,6 +46,18 @@ IMAGE_SIZE = 64
 SCALE = 4
 TEST_EVERY = 10
 REGIONAL_INDICATORS = (0x1F1E6, 0x1F1FF)
+#: (first, last code point, class name) of the Unicode blocks that hold most emoji; the
+#: rest (enclosed letters, arrows, mahjong tiles, geometric shapes, ...) are "other".
+EMOJI_BLOCKS = (
+    (0x1F300, 0x1F5FF, "misc-symbols-and-pictographs"),
+    (0x1F900, 0x1F9FF, "supplemental-symbols-and-pictographs"),
+    (0x1F680, 0x1F6FF, "transport-and-map"),
+    (0x1FA70, 0x1FAFF, "symbols-and-pictographs-extended-a"),
+    (0x2600, 0x26FF, "miscellaneous-symbols"),
+    (0x1F600, 0x1F64F, "emoticons"),
+    (0x2700, 0x27BF, "dingbats"),
+)
+EMOJI_CLASSES = tuple(name for _, _, name in EMOJI_BLOCKS) + ("other",)
 _RENDER_VERSION = 1  # bump when rendering changes, to invalidate caches
 
 
@@ -72,6 +88,14 @@ def _emoji_code_points(font_path: Path) -> list[int]:
     cmap = TTFont(str(font_path), lazy=True).getBestCmap()
     return sorted(cp for cp in cmap if cp > 0x7F and unicodedata.category(chr(cp)) == "So"
                   and not REGIONAL_INDICATORS[0] <= cp <= REGIONAL_INDICATORS[1])
+
+
+def emoji_block(code_point: int) -> int:
+    """The class id (index in `EMOJI_CLASSES`) of an emoji: its Unicode block."""
+    for index, (first, last, _) in enumerate(EMOJI_BLOCKS):
+        if first <= code_point <= last:
+            return index
+    return len(EMOJI_BLOCKS)
 
 
 def render_emoji(font, code_point: int, size: int = IMAGE_SIZE) -> np.ndarray | None:
@@ -147,12 +171,14 @@ def _split_mask(arrays: dict, split: str) -> np.ndarray:
 
 
 def load_emoji(split: str = "train", with_names: bool = False):
-    """`(images uint8 [N, 64, 64, 3], None)`: the emoji of a split (about 1.3k train, 0.1k
-    test). The first call renders the font (seconds) and caches the arrays in
+    """`(images uint8 [N, 64, 64, 3], labels int32 [N])`: the emoji of a split (about 1.2k
+    train, 0.1k test), each labelled with its Unicode block (`EMOJI_CLASSES`). The first call renders the font (seconds) and caches the arrays in
     `~/.cache/kerasgan`. `with_names=True` adds each emoji's Unicode name."""
     arrays = _emoji_arrays()
     mask = _split_mask(arrays, split)
-    result = (arrays["images"][mask], None)
+    points = arrays["code_points"][mask]
+    labels = np.asarray([emoji_block(int(cp)) for cp in points], np.int32)
+    result = (arrays["images"][mask], labels)
     if with_names:
         result += (np.asarray([unicodedata.name(chr(int(cp)), f"U+{int(cp):04X}")
                                for cp in arrays["code_points"][mask]]),)
@@ -194,8 +220,10 @@ def load_emoji_sr(split: str = "train"):
 
 register_dataset(
     "emoji", kind="images", load=load_emoji, splits=("train", "test", "all"),
+    classes=EMOJI_CLASSES,
     description="The single-code-point emoji of Noto Color Emoji (Debian fonts-noto-color-emoji), "
-                "64x64 RGB on white; test = every emoji whose code point hashes to 0 mod 10.")
+                "64x64 RGB on white, labelled by Unicode block; test = every emoji whose code "
+                "point hashes to 0 mod 10.")
 register_dataset(
     "emoji-sr-4x", kind="paired", load=load_emoji_sr, splits=("train", "test"),
     description="4x super-resolution pairs of the emoji: (16x16 bicubic-downscaled input, "
