@@ -17,10 +17,10 @@ DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 # ----------------------------------------------------------------- the registry
 def test_registry_lists_the_datasets_with_their_facts():
     assert data.dataset_names() == ["bags2shoes", "emoji", "emoji-sr-4x", "fashion-mnist",
-                                    "fashion-mnist-edges", "glyphs", "mnist", "printed-digits",
+                                    "fashion-mnist-32", "fashion-mnist-edges", "glyphs", "mnist", "printed-digits",
                                     "printed2handwritten"]
-    assert data.dataset_names(kind="images") == ["emoji", "fashion-mnist", "mnist",
-                                                 "printed-digits"]
+    assert data.dataset_names(kind="images") == ["emoji", "fashion-mnist", "fashion-mnist-32",
+                                                 "mnist", "printed-digits"]
     assert data.dataset_names(kind="paired") == ["emoji-sr-4x", "fashion-mnist-edges"]
     assert data.dataset_names(kind="unpaired") == ["bags2shoes", "printed2handwritten"]
     assert data.dataset_names(kind="captioned") == ["glyphs"]
@@ -41,10 +41,14 @@ def test_registry_lists_the_datasets_with_their_facts():
     # unpaired dataset names one per domain, A then B).
     assert [data.get_dataset(n).classifier for n in data.dataset_names()] == [
         ("fashion-mnist", "fashion-mnist"), None, None, "fashion-mnist", "fashion-mnist",
-        "glyphs", "mnist", "printed-digits", ("printed-digits", "mnist")]
+        "fashion-mnist", "glyphs", "mnist", "printed-digits", ("printed-digits", "mnist")]
+    # fashion-mnist-32 pads by 2: its classifier reads the centre 28x28.
+    assert [data.get_dataset(n).classifier_crop for n in data.dataset_names()] == [
+        0, 0, 0, 0, 2, 0, 0, 0, 0, 0]
     assert [data.get_dataset(n).hub_id for n in data.dataset_names()] == [
         "zalando-datasets/fashion_mnist", None, None, "zalando-datasets/fashion_mnist",
-        "zalando-datasets/fashion_mnist", None, "ylecun/mnist", None, None]
+        "zalando-datasets/fashion_mnist", "zalando-datasets/fashion_mnist", None,
+        "ylecun/mnist", None, None]
     assert all(data.get_dataset(n).description for n in data.dataset_names())
     assert data.find_dataset("no-such") is None and data.find_dataset(None) is None
     with pytest.raises(dataclasses.FrozenInstanceError):  # what a source registered stays
@@ -85,6 +89,12 @@ def test_registering_checks_its_arguments():
     with pytest.raises(TypeError, match=r"classes must be a list of names"):
         data.register_dataset("x", kind="images", load=data.load_mnist, splits=("train",),
                               classes="abc")
+    with pytest.raises(ValueError, match=r"classifier_crop .* an int >= 0.*classifier_crop=-1"):
+        data.register_dataset("x", kind="images", load=data.load_mnist, splits=("train",),
+                              classifier="mnist", classifier_crop=-1)
+    with pytest.raises(ValueError, match=r"> 0 only with a classifier.*classifier=None"):
+        data.register_dataset("x", kind="images", load=data.load_mnist, splits=("train",),
+                              classifier_crop=2)
     assert "x" not in data.dataset_names()
 
 
@@ -166,7 +176,7 @@ def test_a_dataset_registered_in_a_test_is_known_everywhere(dots, tmp_path):
     config.write_text(DOTS_CONFIG.format(variant="pix2pix", split="train", labels="false"))
     with pytest.raises(ValueError, match=r"train on \(source, target\) pairs "
                                          r"\(emoji-sr-4x, fashion-mnist-edges\), but .* holds images "
-                                         r"\(emoji, fashion-mnist, mnist, printed-digits, test-dots or a folder"):
+                                         r"\(emoji, fashion-mnist, fashion-mnist-32, mnist, printed-digits, test-dots or a folder"):
         training.load_config(config)
     # Cards, metrics and conditional models read it from the registry too.
     from kerasgan.metrics import classifier_dataset

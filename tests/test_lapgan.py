@@ -87,3 +87,27 @@ def test_saved_model_serves_the_whole_pyramid(trained, tmp_path):
     z = trained.make_latents(3, seed=5)
     images = served(latents=tf.constant(z))["images"].numpy()
     np.testing.assert_array_equal(images, trained.generate(latents=z))
+
+
+def test_fashion_mnist_32_is_scored_on_its_centre_by_the_fashion_mnist_classifier():
+    padded, labels = kerasgan.data.load_dataset("fashion-mnist-32", "test")
+    original, original_labels = kerasgan.data.load_dataset("fashion-mnist", "test")
+    assert padded.shape == (10000, 32, 32, 1)
+    np.testing.assert_array_equal(padded[:, 2:-2, 2:-2], original)
+    np.testing.assert_array_equal(labels, original_labels)
+    assert padded[:, :2].max() == 0 and padded[:, :, -2:].max() == 0
+    extractor = kerasgan.metrics.dataset_extractor("fashion-mnist-32")
+    assert extractor.extractor_id == "kerasgan-fashion-mnist-classifier-v1-center-28x28"
+    assert extractor.image_shape == (32, 32, 1)
+    plain = kerasgan.metrics.load_feature_extractor("fashion-mnist")
+    np.testing.assert_array_equal(extractor.features(padded[:64]), plain.features(original[:64]))
+    with pytest.raises(ValueError, match=r"expects images of shape \(N, 32, 32, 1\)"):
+        extractor.features(original[:4])
+
+
+def test_evaluate_on_fashion_mnist_32_names_the_centre_crop(trained):
+    with pytest.warns(UserWarning, match="Measured on 60 images"):
+        results = kerasgan.metrics.evaluate(trained, "fashion-mnist-32", num_samples=60,
+                                            metrics=["fid"], progress=False)
+    key = "fid[kerasgan-fashion-mnist-classifier-v1-center-28x28]"
+    assert results[key] > 0 and np.isfinite(results[key])

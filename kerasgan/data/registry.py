@@ -53,6 +53,9 @@ class DatasetInfo:
             unpaired dataset, a pair: the classifier of domain A, then of domain B.
         domains: for an unpaired dataset, the names of its two domains (A, B), e.g.
             the datasets they come from; None otherwise.
+        classifier_crop: pixels cut from each side of an image before `classifier`
+            reads it: `fashion-mnist-32` is Fashion-MNIST padded by 2 with background,
+            so its classifier (trained at 28x28) reads the centre 28x28 (0: none).
         hub_id: its Hugging Face Hub dataset id, for model cards; None when none.
         description: one line, for people.
     """
@@ -66,6 +69,7 @@ class DatasetInfo:
     hub_id: str | None = None
     description: str = ""
     domains: tuple[str, str] | None = None
+    classifier_crop: int = 0
 
     def domain_classifier(self, domain: str) -> str | None:
         """The classifier scoring domain "a" or "b" of an unpaired dataset (for any other
@@ -80,7 +84,8 @@ _DATASETS: dict[str, DatasetInfo] = {}
 
 def register_dataset(name: str, *, kind: str, load: Callable[[str], tuple], splits,
                      classes=None, classifier=None, hub_id: str | None = None,
-                     description: str = "", domains=None) -> DatasetInfo:
+                     description: str = "", domains=None,
+                     classifier_crop: int = 0) -> DatasetInfo:
     """Registers a named dataset; its source file calls this once, at import.
 
     See `DatasetInfo` for the arguments. Raises a ValueError for a name already
@@ -121,10 +126,16 @@ def register_dataset(name: str, *, kind: str, load: Callable[[str], tuple], spli
     elif domains is not None:
         raise ValueError(f"domains applies to unpaired datasets; '{name}' is {kind}. "
                          f"Received: domains={domains!r}")
+    if isinstance(classifier_crop, bool) or not isinstance(classifier_crop, int) \
+            or classifier_crop < 0 or (classifier_crop and classifier is None):
+        raise ValueError("classifier_crop is the pixels cut from each side before the "
+                         "dataset's classifier reads an image: an int >= 0, and > 0 only with "
+                         f"a classifier. Received: classifier_crop={classifier_crop!r}, "
+                         f"classifier={classifier!r}")
     info = DatasetInfo(name=name, kind=kind, load=load, splits=tuple(splits),
                        classes=None if classes is None else tuple(classes),
                        classifier=classifier, hub_id=hub_id, description=description,
-                       domains=domains)
+                       domains=domains, classifier_crop=classifier_crop)
     _DATASETS[name] = info
     return info
 

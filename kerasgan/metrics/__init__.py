@@ -153,6 +153,17 @@ def classifier_dataset(dataset):
     return registered.classifier if registered is not None and registered.classifier else dataset
 
 
+def dataset_extractor(dataset: str) -> FeatureExtractor:
+    """The shipped classifier that scores images of a registered dataset, reading them
+    as the registry says (`fashion-mnist-32`: the Fashion-MNIST classifier on the centre
+    28x28 of its padded images)."""
+    from kerasgan.data import find_dataset
+
+    registered = find_dataset(dataset)
+    crop = registered.classifier_crop if registered is not None else 0
+    return load_feature_extractor(classifier_dataset(dataset)).center_cropped(crop)
+
+
 def default_extractor_name(gan) -> str:
     """The shipped classifier of the data a model learned: the extractor its preset
     records (fine-tuned models), else its dataset's, else the dataset of the zoo model
@@ -328,7 +339,7 @@ def evaluate(gan, reference, *, num_samples: int = 10000, metrics=METRICS, extra
     if extractor is None:
         if dataset_name is None:
             raise ValueError("Pass extractor= when the reference is an array of images.")
-        extractor = load_feature_extractor(classifier_dataset(dataset_name))
+        extractor = dataset_extractor(dataset_name)
     real = real[:num_samples]
     fake, labels = _generate_in_batches(gan, num_samples, seed, batch_size, progress)
     results = compare_image_sets(real, fake, extractor, metrics, fake_labels=labels,
@@ -504,7 +515,7 @@ def _evaluate_translation(gan, reference, *, num_samples, metrics, extractor, re
     sources, targets = load_pairs(reference, reference_split)
     sources, targets = sources[:num_samples], targets[:num_samples]
     if extractor is None:
-        extractor = load_feature_extractor(classifier_dataset(reference))
+        extractor = dataset_extractor(reference)
     translated = gan.translate(sources, batch_size=batch_size)
     results = compare_image_sets(targets, translated, extractor, metrics, progress=progress)
     results.update(translation_errors(translated, targets))
@@ -674,7 +685,7 @@ def _evaluate_text_to_image(gan, reference, *, num_samples, metrics, extractor, 
                          f"'glyphs'. Received: {type(reference).__name__}")
     real, captions = load_captions(reference, reference_split)
     if extractor is None:
-        extractor = load_feature_extractor(classifier_dataset(reference))
+        extractor = dataset_extractor(reference)
     prompts = np.asarray(captions)[np.arange(num_samples) % len(captions)]
     fake, _ = _generate_in_batches(gan, num_samples, seed, batch_size, progress, prompts)
     results = compare_image_sets(real, fake, extractor, metrics,

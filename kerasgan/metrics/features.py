@@ -13,6 +13,8 @@ other numbers computed by the same extractor.
 
 from __future__ import annotations
 
+import copy
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -77,9 +79,24 @@ class FeatureExtractor:
                            [classifier.get_layer(FEATURES_LAYER).output, classifier.outputs[0]])
         self._run = tf.function(lambda x: both(x, training=False), reduce_retracing=True)
 
+    def center_cropped(self, margin: int) -> "FeatureExtractor":
+        """This extractor for images `margin` pixels larger on every side, which it
+        reads at their centre (its id says so: `...-center-28x28`): for a padded
+        dataset such as `fashion-mnist-32`, whose centre is the original image."""
+        if margin == 0:
+            return self
+        cropped = copy.copy(self)
+        cropped.crop = int(margin)
+        height, width, channels = self.image_shape
+        cropped.image_shape = (height + 2 * margin, width + 2 * margin, channels)
+        cropped.extractor_id = f"{self.extractor_id}-center-{height}x{width}"
+        return cropped
+
     def _check(self, images):
         images = _as_model_input(images)
-        if images.shape[1:] != self.image_shape:
+        if images.shape[1:] == self.image_shape and getattr(self, "crop", 0):
+            images = images[:, self.crop:-self.crop, self.crop:-self.crop]
+        elif images.shape[1:] != self.image_shape:
             raise ValueError(
                 f"{self.extractor_id} expects images of shape (N, {', '.join(map(str, self.image_shape))}). "
                 f"Received: shape={images.shape}"

@@ -160,6 +160,19 @@ register_dataset(
     hub_id="zalando-datasets/fashion_mnist",
     description="Zalando's Fashion-MNIST: 70,000 28x28 gray images of 10 kinds of clothing "
                 "(60,000 train, 10,000 test).")
+def load_fashion_mnist_32(split: str = "train", path=None) -> tuple[np.ndarray, np.ndarray]:
+    """Fashion-MNIST padded to `(N, 32, 32, 1)` with 2 pixels of its black background on
+    every side (for the 8 -> 16 -> 32 pyramids of LAPGAN and ProGAN), and the labels."""
+    images, labels = load_fashion_mnist(split, path)
+    return np.pad(images, ((0, 0), (2, 2), (2, 2), (0, 0))), labels
+
+
+register_dataset(
+    "fashion-mnist-32", kind="images", load=load_fashion_mnist_32, splits=("train", "test"),
+    classes=FASHION_MNIST_CLASSES, classifier="fashion-mnist", classifier_crop=2,
+    hub_id="zalando-datasets/fashion_mnist",
+    description="Fashion-MNIST padded to 32x32 with its background (60,000 train, 10,000 "
+                "test); its classifier reads the centre 28x28, the original image.")
 register_dataset(
     "fashion-mnist-edges", kind="paired", load=load_fashion_mnist_edges,
     splits=("train", "test"), classifier="fashion-mnist",
