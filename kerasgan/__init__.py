@@ -29,7 +29,7 @@ _ATTRIBUTES = {"GAN": "kerasgan.models", "VanillaGAN": "kerasgan.models",
                "SNGAN": "kerasgan.models", "BiGAN": "kerasgan.models",
                "CycleGAN": "kerasgan.models", "DiscoGAN": "kerasgan.models",
                "SRResNet": "kerasgan.models", "SRGAN": "kerasgan.models",
-               "LAPGAN": "kerasgan.models",
+               "LAPGAN": "kerasgan.models", "ProGAN": "kerasgan.models",
                "list_models": "kerasgan.zoo", "load": "kerasgan.zoo", "model_info": "kerasgan.zoo"}
 
 
@@ -65,7 +65,7 @@ if not _launched_as_cli():
     del _name
 
 __all__ = ["GAN", "VanillaGAN", "DCGAN", "ConditionalGAN", "Pix2Pix", "StackGAN", "InfoGAN",
-           "WGANGP", "SNGAN", "BiGAN", "CycleGAN", "DiscoGAN", "SRResNet", "SRGAN", "LAPGAN",
+           "WGANGP", "SNGAN", "BiGAN", "CycleGAN", "DiscoGAN", "SRResNet", "SRGAN", "LAPGAN", "ProGAN",
            "tasks", "callbacks",
            "data", "glyphs",
            "distribute", "losses", "metrics", "models", "penalties", "utils", "zoo", "export", "load",

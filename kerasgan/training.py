@@ -72,14 +72,15 @@ OPTIONAL_KEYS = {"model": {"variant", "num_classes", "image_shape", "d_normaliza
                            "gradient_penalty", "unrolled_steps", "unrolled_learning_rate",
                            "minibatch_stddev", "simultaneous_updates", "mode_seeking_weight",
                            "cycle_weight", "identity_weight", "history_size", "scale",
-                           "adversarial_weight", "content_loss", "generator_init"},
+                           "adversarial_weight", "content_loss", "generator_init",
+                           "phase_steps", "drift"},
                  "data": {"dataset", "image_size", "channels", "data_dir", "download"}}
 #: keys that only some variants take (each is checked against the variant's arguments).
 VARIANT_KEYS = ("num_classes", "image_shape", "d_normalization", "l1_weight", "kl_weight",
                 "info_weight", "continuous_weight", "gradient_penalty", "unrolled_steps",
                 "unrolled_learning_rate", "minibatch_stddev", "simultaneous_updates",
                 "mode_seeking_weight", "cycle_weight", "identity_weight", "history_size",
-                "scale", "adversarial_weight", "content_loss")
+                "scale", "adversarial_weight", "content_loss", "phase_steps", "drift")
 KNOWN_SECTIONS = set(DEFAULTS) | {"name", "description"}
 PRECISION_SETTINGS = ("auto", "off", "float32", "mixed_float16", "mixed_bfloat16")
 PENALTY_KINDS = ("gradient_penalty", "r1", "none")
@@ -173,7 +174,8 @@ def config_rules() -> dict[str, dict[str, Rule]]:
                   "mode_seeking_weight": number(minimum=0), "cycle_weight": number(minimum=0),
                   "identity_weight": number(minimum=0), "history_size": integer(0),
                   "scale": integer(2), "adversarial_weight": number(minimum=0),
-                  "content_loss": text(), "generator_init": text()},
+                  "content_loss": text(), "generator_init": text(),
+                  "phase_steps": integer(1), "drift": number(minimum=0)},
         "data": {"dataset": text(), "split": text(), "batch_size": integer(1),
                  "labels": boolean(),
                  "image_size": either(integer(1), list_of(integer(1), length=2)),

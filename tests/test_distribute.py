@@ -17,10 +17,11 @@ SCRIPTS = Path(__file__).parent / "scripts"
 # + L1), StackGAN (matching-aware D with mismatched captions, KL term), SNGAN (spectral
 # norm's power iteration), InfoGAN (Q head in the `g` group), BiGAN (three networks),
 # CycleGAN and DiscoGAN (four networks, shared translations; CycleGAN's history buffer),
-# SRResNet (no discriminator), SRGAN (content + adversarial on image pairs) and LAPGAN
-# (six networks, one G/D pair per pyramid level).
+# SRResNet (no discriminator), SRGAN (content + adversarial on image pairs), LAPGAN
+# (six networks, one G/D pair per pyramid level) and ProGAN (fade-in alphas set by the
+# schedule each step, minibatch stddev, GP and drift).
 EQUIVALENCE_CASES = ["none", "gp", "pix2pix", "stackgan", "sngan", "infogan", "bigan",
-                     "cyclegan", "discogan", "srresnet", "srgan", "lapgan"]
+                     "cyclegan", "discogan", "srresnet", "srgan", "lapgan", "progan"]
 
 
 @pytest.fixture(scope="module")

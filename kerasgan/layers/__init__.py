@@ -1,12 +1,15 @@
 """Reusable layers: differentiable augmentations for data-efficient GAN training,
 spectral normalization, the minibatch layers against mode collapse, reflection padding,
-sub-pixel upsampling."""
+sub-pixel upsampling, and progressive growing's equalized layers, pixel norm and fade-in."""
 
 from kerasgan.layers.augment import AdaptiveAugment, DiffAugment
 from kerasgan.layers.minibatch import MinibatchDiscrimination, MinibatchStdDev
 from kerasgan.layers.padding import ReflectionPadding2D
 from kerasgan.layers.pixel_shuffle import PixelShuffle
+from kerasgan.layers.progressive import (EqualizedConv2D, EqualizedDense, FadeIn,
+                                         PixelNormalization)
 from kerasgan.layers.spectral_norm import SpectralConv2D, SpectralDense
 
 __all__ = ["DiffAugment", "AdaptiveAugment", "MinibatchDiscrimination", "MinibatchStdDev",
-           "SpectralConv2D", "SpectralDense", "ReflectionPadding2D", "PixelShuffle"]
+           "SpectralConv2D", "SpectralDense", "ReflectionPadding2D", "PixelShuffle",
+           "EqualizedConv2D", "EqualizedDense", "FadeIn", "PixelNormalization"]

@@ -60,18 +60,21 @@ class MinibatchStdDev(keras.layers.Layer):
     images (NHWC), a single feature on flat inputs.
 
     The batch must be divisible by the group size (ProGAN's rule); a smaller batch
-    uses the whole batch as one group.
+    uses the whole batch as one group. Groups stride through the batch (samples i,
+    i + N/G, ...) as ProGAN's code does, or with `contiguous=True` take consecutive
+    samples, which keeps one device's groups on each replica under `tf.distribute`.
 
     Example:
     >>> MinibatchStdDev(group_size=2)(np.ones((4, 8, 8, 3), "float32")).shape
     (4, 8, 8, 4)
     """
 
-    def __init__(self, group_size: int = 4, **kwargs):
+    def __init__(self, group_size: int = 4, contiguous: bool = False, **kwargs):
         super().__init__(**kwargs)
         if group_size < 1:
             raise ValueError(f"group_size must be >= 1. Received: group_size={group_size}")
         self.group_size = int(group_size)
+        self.contiguous = bool(contiguous)
 
     def call(self, inputs):
         shape = ops.shape(inputs)
@@ -83,6 +86,15 @@ class MinibatchStdDev(keras.layers.Layer):
                 f"group size {self.group_size}: use a batch size divisible by "
                 f"{self.group_size}. Received: batch={static_batch}")
         group = ops.minimum(self.group_size, batch)
+        if self.contiguous:
+            # Groups of consecutive samples: a replica holding a contiguous share of the
+            # global batch (a multiple of the group size) forms one device's groups.
+            x = ops.reshape(inputs, (-1, group, *inputs.shape[1:]))  # (batch/G, G, ...)
+            std = ops.sqrt(ops.var(ops.cast(x, "float32"), axis=1) + 1e-8)
+            value = ops.mean(std, axis=tuple(range(1, len(std.shape))), keepdims=True)
+            value = ops.repeat(value, group, axis=0)                  # (batch, 1...)
+            tiled = ops.broadcast_to(ops.cast(value, inputs.dtype), (*shape[:-1], 1))
+            return ops.concatenate([inputs, tiled], axis=-1)
         x = ops.reshape(inputs, (group, -1, *inputs.shape[1:]))     # (G, batch/G, ...)
         std = ops.sqrt(ops.var(ops.cast(x, "float32"), axis=0) + 1e-8)
         value = ops.mean(std, axis=tuple(range(1, len(std.shape))), keepdims=True)
@@ -94,4 +106,5 @@ class MinibatchStdDev(keras.layers.Layer):
         return (*input_shape[:-1], input_shape[-1] + 1)
 
     def get_config(self):
-        return {**super().get_config(), "group_size": self.group_size}
+        return {**super().get_config(), "group_size": self.group_size,
+                "contiguous": self.contiguous}

@@ -11,6 +11,7 @@ from kerasgan.models.gan import GAN, GroupLosses, UpdateGroup
 from kerasgan.models.infogan import InfoGAN
 from kerasgan.models.lapgan import LAPGAN
 from kerasgan.models.pix2pix import Pix2Pix
+from kerasgan.models.progan import ProGAN
 from kerasgan.models.sngan import SNGAN
 from kerasgan.models.srgan import SRGAN
 from kerasgan.models.srresnet import SRResNet
@@ -54,6 +55,6 @@ def create(variant: str, size: str = "small", **kwargs) -> GAN:
 
 
 __all__ = ["GAN", "VanillaGAN", "DCGAN", "ConditionalGAN", "Pix2Pix", "StackGAN", "InfoGAN",
-           "WGANGP", "SNGAN", "BiGAN", "CycleGAN", "DiscoGAN", "SRResNet", "SRGAN", "LAPGAN",
+           "WGANGP", "SNGAN", "BiGAN", "CycleGAN", "DiscoGAN", "SRResNet", "SRGAN", "LAPGAN", "ProGAN",
            "VARIANTS",
            "UpdateGroup", "GroupLosses", "create", "register_variant", "variant_names"]

@@ -708,8 +708,15 @@ class GAN(keras.Model):
         batch)` on its own)."""
         return getattr(self._step_local, "cache", None)
 
+    def update_training_phase(self):
+        """Sets the state that follows a training schedule from the step count, before a
+        step's updates (ProGAN's fade-in alphas); none in the base. The state lives in
+        the networks' weights, so checkpoints hold it, and it is a function of the saved
+        step count, so a resumed run is in the same phase as an uninterrupted one."""
+
     def train_step(self, data):
         batch = self.unpack(data)
+        self.update_training_phase()
         self._step_local.cache = {}
         try:
             if self.simultaneous_updates:

@@ -50,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gan_test_case import DIGIT_CAPTIONS, VARIANT_SPECS  # noqa: E402
 
 CASES = ("none", "gp", "pix2pix", "stackgan", "sngan", "infogan", "bigan", "cyclegan", "discogan",
-         "srresnet", "srgan", "lapgan")
+         "srresnet", "srgan", "lapgan", "progan")
 case = sys.argv[1] if len(sys.argv) > 1 else "none"
 if case not in CASES:
     raise SystemExit(f"Unknown case {case!r}. Expected one of: {', '.join(CASES)}")
@@ -93,6 +93,10 @@ def build():
                                                d_size["dense_units"], batch_norm=False)
         gan = kerasgan.SRGAN(generator, discriminator, image_shape=spec["image_shape"],
                              seed=spec["seed"], ema_decay=spec["ema_decay"])
+    elif case == "progan":
+        # phase_steps=1 (the spec's): the schedule moves every step, so the third step
+        # runs with 8x8 faded in, its alphas set on each replica alike.
+        gan = kerasgan.models.create(case, **VARIANT_SPECS[case]["init_kwargs"])
     elif case in ("stackgan", "sngan", "infogan", "cyclegan", "discogan", "srresnet"):
         gan = kerasgan.models.create(case, **VARIANT_SPECS[case]["init_kwargs"])
     elif case == "lapgan":
@@ -127,7 +131,7 @@ def dataset():
         digits = real_captioned_digits()[0][:, 2:-2, 2:-2]
         return kerasgan.data.from_unpaired(kerasgan.data.edge_maps(digits), digits[::-1],
                                            batch_size=32, shuffle=False)
-    if case == "lapgan":
+    if case in ("lapgan", "progan"):
         # Real digits padded to 32x32 (the 8 -> 16 -> 32 pyramid).
         return kerasgan.data.from_numpy(real_captioned_digits()[0], batch_size=32,
                                         shuffle=False)
