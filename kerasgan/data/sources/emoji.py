@@ -220,11 +220,12 @@ def load_emoji_sr(split: str = "train"):
 
 register_dataset(
     "emoji", kind="images", load=load_emoji, splits=("train", "test", "all"),
-    classes=EMOJI_CLASSES,
+    classes=EMOJI_CLASSES, classifier="emoji",
     description="The single-code-point emoji of Noto Color Emoji (Debian fonts-noto-color-emoji), "
                 "64x64 RGB on white, labelled by Unicode block; test = every emoji whose code "
                 "point hashes to 0 mod 10.")
 register_dataset(
     "emoji-sr-4x", kind="paired", load=load_emoji_sr, splits=("train", "test"),
+    classifier="emoji",
     description="4x super-resolution pairs of the emoji: (16x16 bicubic-downscaled input, "
                 "64x64 target), split by emoji.")
