@@ -40,7 +40,7 @@ def test_registry_lists_the_datasets_with_their_facts():
     # The feature classifier that scores each (edges: its targets are Fashion-MNIST; an
     # unpaired dataset names one per domain, A then B).
     assert [data.get_dataset(n).classifier for n in data.dataset_names()] == [
-        ("fashion-mnist", "fashion-mnist"), None, None, "fashion-mnist", "fashion-mnist",
+        ("fashion-mnist", "fashion-mnist"), "emoji", "emoji", "fashion-mnist", "fashion-mnist",
         "fashion-mnist", "glyphs", "mnist", "printed-digits", ("printed-digits", "mnist")]
     # fashion-mnist-32 pads by 2: its classifier reads the centre 28x28.
     assert [data.get_dataset(n).classifier_crop for n in data.dataset_names()] == [

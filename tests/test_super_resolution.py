@@ -139,7 +139,9 @@ def test_image_fidelity_and_high_frequency_energy():
 
 def test_evaluation_reports_the_model_beside_bicubic(emoji_test):
     sr = tiny_gan("srresnet")
-    results = kerasgan.metrics.evaluate(sr, "emoji-sr-4x", num_samples=60, progress=False)
+    with pytest.warns(UserWarning, match="Measured on 60 images"):
+        results = kerasgan.metrics.evaluate(sr, "emoji-sr-4x", num_samples=60,
+                                            metrics=["fid"], progress=False)
     low, high = emoji_test
     bicubic = image_fidelity(kerasgan.data.bicubic_upscale(low[:60]), high[:60])
     assert results["bicubic_psnr_db"] == pytest.approx(bicubic["psnr_db"], abs=1e-6)
@@ -147,7 +149,16 @@ def test_evaluation_reports_the_model_beside_bicubic(emoji_test):
     assert results["psnr_db"] == pytest.approx(mine["psnr_db"], abs=1e-6)
     assert 0 < results["high_frequency_ratio"] and 0 < results["bicubic_high_frequency_ratio"] < 0.3
     assert results["protocol"]["num_images"] == 60
-    assert "not computed" in results["protocol"]["distribution_metrics"]
+    # With a metric, the emoji classifier's Frechet distance of the model's and of
+    # bicubic's upscaling, keyed by the extractor.
+    key = "fid[kerasgan-emoji-classifier-v1]"
+    assert np.isfinite(results[key]) and results[key] > 0
+    assert np.isfinite(results[f"bicubic_{key}"]) and results[f"bicubic_{key}"] > 0
+    # Pixel metrics only: no extractor runs.
+    pixel_only = kerasgan.metrics.evaluate(sr, "emoji-sr-4x", num_samples=60, metrics=[],
+                                           progress=False)
+    assert "not computed" in pixel_only["protocol"]["distribution_metrics"]
+    assert not any(k.startswith("fid") for k in pixel_only)
 
 
 def test_upscale_command_writes_the_enlarged_image(tmp_path):
