@@ -319,6 +319,24 @@ def run_serialization_test(gan, ds, tmp_path):
     assert int(restored.g_optimizer.iterations.numpy()) == int(gan.g_optimizer.iterations.numpy()) + 2
 
 
+def run_resume_test(variant, data, tmp_path, steps=4, **overrides):
+    """Trains `steps` steps in one go, and `steps // 2`, save, load, the other half on
+    the same batches: the two must end with bit-identical weights (same machine).
+    `data(gan)` gives the repeated training batches. Returns (uninterrupted, resumed)."""
+    half = steps // 2
+    straight = tiny_gan(variant, **overrides)
+    straight.fit(data(straight), epochs=1, steps_per_epoch=steps, verbose=0)
+    first = tiny_gan(variant, **overrides)
+    first.fit(data(first), epochs=1, steps_per_epoch=half, verbose=0)
+    first.save(tmp_path / "half.keras")
+    resumed = keras.saving.load_model(tmp_path / "half.keras")
+    resumed.fit(data(resumed).skip(half), epochs=1, steps_per_epoch=steps - half, verbose=0)
+    for name in straight.networks:
+        for a, b in zip(straight.networks[name].weights, resumed.networks[name].weights):
+            np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=f"{name}/{a.path}")
+    return straight, resumed
+
+
 def run_preset_test(gan, tmp_path):
     """save_to_preset writes `<network>.weights.h5` for every network; loading it back
     restores each (sampled networks from their EMA copy) and reproduces the images."""

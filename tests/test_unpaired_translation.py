@@ -1,13 +1,12 @@
 """CycleGAN and DiscoGAN specifics, and their unpaired data; the shared contract (fit,
 isolation, determinism, save/load) runs for both in test_models.py like for every variant."""
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import kerasgan
-from gan_test_case import assert_images_close, dataset_for, tiny_gan
+from gan_test_case import assert_images_close, dataset_for, run_resume_test, tiny_gan
 from kerasgan.data import edge_maps, from_unpaired
 from kerasgan.zoo.preset import golden_inputs, save_to_preset
 
@@ -57,19 +56,9 @@ def test_history_buffer_is_filled_by_fit(mnist_small):
 
 def test_fit_resumed_from_a_save_matches_uninterrupted(mnist_small, tmp_path):
     """Same machine: bit-exact, the history buffer and the step's noise included."""
-    def data(gan):
-        return dataset_for(gan, *mnist_small, batch_size=4).repeat()
-
-    straight = tiny_gan("cyclegan", history_size=4)
-    straight.fit(data(straight), epochs=1, steps_per_epoch=4, verbose=0)
-    first = tiny_gan("cyclegan", history_size=4)
-    first.fit(data(first), epochs=1, steps_per_epoch=2, verbose=0)
-    first.save(tmp_path / "half.keras")
-    resumed = keras.saving.load_model(tmp_path / "half.keras")
-    resumed.fit(data(resumed).skip(2), epochs=1, steps_per_epoch=2, verbose=0)
-    for name in straight.networks:
-        for a, b in zip(straight.networks[name].weights, resumed.networks[name].weights):
-            np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=name)
+    straight, resumed = run_resume_test(
+        "cyclegan", lambda gan: dataset_for(gan, *mnist_small, batch_size=4).repeat(),
+        tmp_path, steps=4, history_size=4)
     np.testing.assert_array_equal(resumed.history_a.numpy(), straight.history_a.numpy())
 
 
