@@ -59,7 +59,7 @@ import tensorflow as tf
 from keras import layers
 
 from kerasgan.models._registry import register_variant
-from kerasgan.models.gan import GAN, GroupLosses
+from kerasgan.models.gan import GAN, GroupLosses, UpdateGroup
 
 SIZES = {
     "tiny": {"mlp_units": 64, "conv_filters": 8},
@@ -305,8 +305,6 @@ class LAPGAN(GAN):
         return GroupLosses(terms)
 
     def update_groups(self):
-        from kerasgan.models.gan import UpdateGroup
-
         return (UpdateGroup("d", LEVEL_DISCRIMINATORS, self.d_steps),
                 UpdateGroup("g", LEVEL_GENERATORS))
 
