@@ -227,6 +227,26 @@ def check_card_reproduces(name: str) -> None:
                 value, rel=METRIC_RTOL, abs=metric_abs_floor(key, meta["metrics"])), key
 
 
+def check_card_usage_runs(name: str) -> None:
+    """The "Use" snippet of zoo model `name`'s card (README.md), run as a user would copy
+    it, gives uint8 NHWC images."""
+    import json
+    import re
+
+    from kerasgan.zoo.card import render_card
+
+    folder = kerasgan.zoo.zoo_mirror() / name
+    card = (folder / "README.md").read_text()
+    # The card on disk is the one its metadata renders (re-rendered when the template changes).
+    assert card == render_card(json.loads((folder / "metadata.json").read_text()))
+    snippet = re.search(r"## Use\n```python\n(.*?)```", card, re.S).group(1)
+    scope = {}
+    exec(compile(snippet, f"{name}/README.md", "exec"), scope)
+    images = scope["images"]
+    assert isinstance(images, np.ndarray) and images.dtype == np.uint8 and images.ndim == 4, (
+        type(images), getattr(images, "dtype", None))
+
+
 def card_shard(index: int, count: int = 2) -> list:
     """Every `count`-th zoo model from `index`: the card reproductions take a minute or two
     each, so they are spread over `count` test files, which `--dist loadfile` gives to

@@ -92,7 +92,24 @@ class Task:
         return None
 
     def card_usage(self, meta: dict) -> str:
+        """The card's example call: `images = <first line>` (more lines may follow)."""
         return "gan.generate(16, seed=0)"
+
+    def card_inputs(self, meta: dict) -> list[str]:
+        """Lines that define the inputs `card_usage` names, so the card's snippet runs
+        as is (none for latent models)."""
+        return []
+
+    @staticmethod
+    def dataset_load_line(meta: dict, assign: str, loader: str) -> str:
+        """`<assign> = kerasgan.data.<loader>("<dataset>", "test")` for the checkpoint's
+        registered dataset; for any other data, a comment saying what to pass."""
+        from kerasgan.data import find_dataset
+
+        dataset = meta.get("data", {}).get("dataset")
+        if find_dataset(dataset) is None:
+            return f"# {assign}: your uint8 NHWC images (e.g. kerasgan.data.load_image_folder(...))"
+        return f'{assign} = kerasgan.data.{loader}("{dataset}", "test")'
 
     def card_serving(self, meta: dict) -> str:
         return ("SavedModel `serving_default(latents: float32[None, latent_dim])`, returning "

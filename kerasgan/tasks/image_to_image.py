@@ -29,7 +29,10 @@ class ImageToImage(Task):
                 "gan.fit(kerasgan.data.from_pairs(sources, targets), ...).")
 
     def card_usage(self, meta):
-        return "gan.translate(source_images)  # uint8 NHWC in, out"
+        return "gan.translate(source_images[:16])  # uint8 NHWC in, out"
+
+    def card_inputs(self, meta):
+        return [self.dataset_load_line(meta, "source_images, _", "load_pairs")]
 
     def card_serving(self, meta):
         return ("SavedModel `translate(images: uint8[None, H, W, C])` (also `serving_default`), "

@@ -17,7 +17,11 @@ class SuperResolution(ImageToImage):
                 "from_pairs(kerasgan.data.downscale(large_images), large_images), ...).")
 
     def card_usage(self, meta):
-        return "gan.upscale(images)  # uint8 NHWC of any size in, 4x the height and width out"
+        return ("gan.upscale(low[:4])  # uint8 NHWC of any size in, 4x the height and width "
+                "out")
+
+    def card_inputs(self, meta):
+        return [self.dataset_load_line(meta, "low, _", "load_pairs")]
 
     def card_serving(self, meta):
         return ("SavedModel `upscale(images: uint8[None, None, None, C])` (also "

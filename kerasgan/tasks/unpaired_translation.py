@@ -34,8 +34,11 @@ class UnpairedTranslation(Task):
         return {}
 
     def card_usage(self, meta):
-        return ("gan.translate(images_a)                    # A -> B, uint8 NHWC in and out\n"
-                "gan.translate(images_b, direction=\"b2a\")  # B -> A")
+        return ("gan.translate(images_a[:16])                    # A -> B, uint8 NHWC in and out\n"
+                "back = gan.translate(images_b[:16], direction=\"b2a\")  # B -> A")
+
+    def card_inputs(self, meta):
+        return [self.dataset_load_line(meta, "(images_a, _), (images_b, _)", "load_unpaired")]
 
     def card_serving(self, meta):
         return ("SavedModel `translate_a2b(images: uint8[None, H, W, C])` (also "

@@ -103,7 +103,9 @@ def render_card(meta: dict) -> str:
         "```python",
         "import kerasgan",
         f'gan = kerasgan.load("{name}")',
-        f"images = {usage}  # uint8, NHWC",
+        *task.card_inputs(meta),
+        # The first line's own comment, else what comes back.
+        f"images = {usage}" + ("" if "#" in usage.splitlines()[0] else "  # uint8, NHWC"),
         "```",
         "",
         *(["## Classes",
