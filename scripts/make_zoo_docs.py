@@ -39,9 +39,11 @@ def main():
         lines.append(f"| [{name}](../zoo/{name}/README.md) | {e['task']} | {e['dataset']} | "
                      f"{e['resolution']} | {params or '?'} | {metrics or 'not evaluated'} | "
                      f"<img src=\"images/{name}.png\" width=\"160\"> |")
-        usage = tasks.get(e["task"]).card_usage(read_metadata(ROOT / "zoo" / name))
-        call = usage.splitlines()[0].split("  #")[0].rstrip()
-        snippets.append(f'- `{name}`: `gan = kerasgan.load("{name}"); images = {call}`')
+        task, meta = tasks.get(e["task"]), read_metadata(ROOT / "zoo" / name)
+        call = task.card_usage(meta).splitlines()[0].split("  #")[0].rstrip()
+        inputs = "".join(f"{line}; " for line in task.card_inputs(meta)
+                         if not line.startswith("#"))
+        snippets.append(f'- `{name}`: `gan = kerasgan.load("{name}"); {inputs}images = {call}`')
     lines += ["", "## Loading", "", *snippets, "",
               "## Feature classifiers (for metrics)", "",
               "| name | dataset | extractor id | test accuracy |", "|---|---|---|---|"]
