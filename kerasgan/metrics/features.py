@@ -70,6 +70,10 @@ class FeatureExtractor:
         extractor_id: the name used in metric keys, e.g. "kerasgan-fashion-mnist-classifier-v1".
     """
 
+    #: Pixels cut from each side of an image before the classifier reads it
+    #: (`center_cropped`); 0: none.
+    crop = 0
+
     def __init__(self, classifier: keras.Model, extractor_id: str, batch_size: int = 500):
         self.classifier = classifier
         self.extractor_id = extractor_id
@@ -94,7 +98,7 @@ class FeatureExtractor:
 
     def _check(self, images):
         images = _as_model_input(images)
-        if images.shape[1:] == self.image_shape and getattr(self, "crop", 0):
+        if images.shape[1:] == self.image_shape and self.crop:
             images = images[:, self.crop:-self.crop, self.crop:-self.crop]
         elif images.shape[1:] != self.image_shape:
             raise ValueError(

@@ -890,9 +890,28 @@ class GAN(keras.Model):
         >>> z = gan.make_latents(4, seed=1)            # doctest: +SKIP
         >>> same = gan.generate(latents=z)             # doctest: +SKIP
         """
+        latents = self.resolve_latents(num_images, latents, seed, truncation, output)
+        batch_size = check_num_images(batch_size, name="batch_size")
+        num_images = len(latents)
+        labels = self.prepare_labels(labels, num_images)
+        run = self._generator_function()
+        # Filled batch by batch: peak memory is the output plus one batch.
+        images = np.empty((num_images, *self.image_shape),
+                          np.uint8 if output == "uint8" else np.float32)
+        for start in range(0, num_images, batch_size):
+            z = tf.constant(latents[start:start + batch_size])
+            y = None if labels is None else tf.constant(labels[start:start + batch_size])
+            batch = run(self.generator_inputs(z, y)).numpy()
+            images[start:start + batch_size] = to_uint8(batch) if output == "uint8" else batch
+        return images
+
+    def resolve_latents(self, num_images=None, latents=None, seed=None, truncation=None,
+                        output="uint8") -> np.ndarray:
+        """The latents `generate`'s arguments ask for, checked: given ones (also passed
+        positionally as `num_images`), or `num_images` (default 16) drawn from `seed`;
+        refuses an `output` that would not fit in memory."""
         if output not in ("uint8", "float"):
             raise ValueError(f"output must be 'uint8' or 'float'. Received: output={output!r}")
-        batch_size = check_num_images(batch_size, name="batch_size")
         if latents is None and num_images is not None and np.ndim(num_images) > 0:
             num_images, latents = None, num_images  # latents passed positionally
         if latents is not None:
@@ -917,17 +936,7 @@ class GAN(keras.Model):
                      f"num_images={num_images}")
         if latents is None:
             latents = self.make_latents(num_images, seed, truncation)
-        labels = self.prepare_labels(labels, num_images)
-        run = self._generator_function()
-        # Filled batch by batch: peak memory is the output plus one batch.
-        images = np.empty((num_images, *self.image_shape),
-                          np.uint8 if output == "uint8" else np.float32)
-        for start in range(0, num_images, batch_size):
-            z = tf.constant(latents[start:start + batch_size])
-            y = None if labels is None else tf.constant(labels[start:start + batch_size])
-            batch = run(self.generator_inputs(z, y)).numpy()
-            images[start:start + batch_size] = to_uint8(batch) if output == "uint8" else batch
-        return images
+        return latents
 
     def example_inputs(self, num_images: int, seed=None) -> dict:
         """Generator inputs keyed like the serving signature's inputs: `latents` (a

@@ -59,7 +59,8 @@ import tensorflow as tf
 from keras import layers
 
 from kerasgan.models._registry import register_variant
-from kerasgan.models.gan import GAN, GroupLosses, UpdateGroup
+from kerasgan.models.gan import GAN, GroupLosses, UpdateGroup, check_num_images
+from kerasgan.utils import to_uint8
 
 SIZES = {
     "tiny": {"mlp_units": 64, "conv_filters": 8},
@@ -232,7 +233,7 @@ class LAPGAN(GAN):
     def split_latents(self, latents):
         """(coarse latents, [noise plane of each finer level]) of LAPGAN latents."""
         planes, start = [], self.coarse_latent_dim
-        for k, count in zip((1, 2), self.noise_sizes):
+        for count in self.noise_sizes:
             side = int(math.isqrt(count))
             planes.append(keras.ops.reshape(latents[:, start:start + count], (-1, side, side, 1)))
             start += count
@@ -267,11 +268,6 @@ class LAPGAN(GAN):
     @property
     def image_shape(self) -> tuple[int, int, int]:
         return tuple(int(d) for d in self.generator_2.outputs[0].shape[1:])
-
-    @property
-    def level_shapes(self) -> list[tuple[int, int, int]]:
-        return [tuple(int(d) for d in getattr(self, name).outputs[0].shape[1:])
-                for name in LEVEL_GENERATORS]
 
     def call(self, inputs, training=False):
         networks = [getattr(self, name) for name in LEVEL_GENERATORS]
@@ -309,7 +305,9 @@ class LAPGAN(GAN):
                 UpdateGroup("g", LEVEL_GENERATORS))
 
     # ------------------------------------------------------------ generation
-    def generate(self, num_images=None, labels=None, *, return_levels: bool = False, **kwargs):
+    def generate(self, num_images=None, labels=None, *, latents=None, seed=None,
+                 truncation=None, batch_size: int = 256, output="uint8",
+                 return_levels: bool = False):
         """Generates images (see `GAN.generate`); `return_levels=True` gives every
         level, coarsest first, as a list (`[8x8, 16x16, 32x32]` for a 32x32 model).
 
@@ -320,30 +318,16 @@ class LAPGAN(GAN):
             raise TypeError(f"return_levels must be True or False. Received: "
                             f"return_levels={return_levels!r}")
         if not return_levels:
-            return super().generate(num_images, labels, **kwargs)
-        output = kwargs.get("output", "uint8")
-        batch_size = kwargs.pop("batch_size", 256)
-        latents = kwargs.pop("latents", None)
-        if latents is None and num_images is not None and np.ndim(num_images) > 0:
-            num_images, latents = None, num_images
-        if latents is None:
-            latents = self.make_latents(16 if num_images is None else num_images,
-                                        kwargs.pop("seed", None), kwargs.pop("truncation", None))
-        elif num_images is not None:
-            raise ValueError("Pass either num_images or latents, not both.")
-        latents = self.check_latents(latents)
+            return super().generate(num_images, labels, latents=latents, seed=seed,
+                                    truncation=truncation, batch_size=batch_size, output=output)
+        latents = self.resolve_latents(num_images, latents, seed, truncation, output)
+        batch_size = check_num_images(batch_size, name="batch_size")
         self.prepare_labels(labels, len(latents))
         model = self.pyramid_model(return_levels=True)
-        from kerasgan.utils import to_uint8
-
         parts = [model(tf.constant(latents[start:start + batch_size]), training=False)
                  for start in range(0, len(latents), batch_size)]
         levels = [np.concatenate([np.asarray(part[k]) for part in parts]) for k in range(3)]
-        if output == "uint8":
-            return [to_uint8(level) for level in levels]
-        if output != "float":
-            raise ValueError(f"output must be 'uint8' or 'float'. Received: output={output!r}")
-        return levels
+        return [to_uint8(level) for level in levels] if output == "uint8" else levels
 
     def preview(self, inputs: dict) -> np.ndarray:
         """A grid of the pyramid: one row per level, coarsest first, each upscaled

@@ -172,8 +172,9 @@ def _split_mask(arrays: dict, split: str) -> np.ndarray:
 
 def load_emoji(split: str = "train", with_names: bool = False):
     """`(images uint8 [N, 64, 64, 3], labels int32 [N])`: the emoji of a split (about 1.2k
-    train, 0.1k test), each labelled with its Unicode block (`EMOJI_CLASSES`). The first call renders the font (seconds) and caches the arrays in
-    `~/.cache/kerasgan`. `with_names=True` adds each emoji's Unicode name."""
+    train, 0.1k test), each labelled with its Unicode block (`EMOJI_CLASSES`). The first
+    call renders the font (seconds) and caches the arrays in `~/.cache/kerasgan`.
+    `with_names=True` adds each emoji's Unicode name."""
     arrays = _emoji_arrays()
     mask = _split_mask(arrays, split)
     points = arrays["code_points"][mask]
@@ -181,7 +182,7 @@ def load_emoji(split: str = "train", with_names: bool = False):
     result = (arrays["images"][mask], labels)
     if with_names:
         result += (np.asarray([unicodedata.name(chr(int(cp)), f"U+{int(cp):04X}")
-                               for cp in arrays["code_points"][mask]]),)
+                               for cp in points]),)
     return result
 
 

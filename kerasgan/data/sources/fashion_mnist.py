@@ -160,6 +160,8 @@ register_dataset(
     hub_id="zalando-datasets/fashion_mnist",
     description="Zalando's Fashion-MNIST: 70,000 28x28 gray images of 10 kinds of clothing "
                 "(60,000 train, 10,000 test).")
+
+
 def load_fashion_mnist_32(split: str = "train", path=None) -> tuple[np.ndarray, np.ndarray]:
     """Fashion-MNIST padded to `(N, 32, 32, 1)` with 2 pixels of its black background on
     every side (for the 8 -> 16 -> 32 pyramids of LAPGAN and ProGAN), and the labels."""
