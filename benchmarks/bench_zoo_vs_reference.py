@@ -1,7 +1,10 @@
 """Each zoo checkpoint against a keras.io-style reference DCGAN trained for the same time.
 
     python benchmarks/bench_zoo_vs_reference.py dcgan-fashion-mnist=1700 gan-mnist=500 \
-        [--out runs/zoo-vs-reference.json]
+        [--reference dcgan|wgan-gp] [--out runs/zoo-vs-reference.json]
+
+`--reference wgan-gp` trains the keras.io WGAN-GP example's recipe instead
+(`reference_wgan_gp.py`: the reference of the Wasserstein-loss checkpoints).
 
 `NAME=SECONDS` gives the reference SECONDS of training; a bare `NAME` uses the
 wall time on the checkpoint's card. The budget becomes a step count: the
@@ -17,6 +20,7 @@ latent seed. Prints FID and KID for both and the ratio.
 """
 
 import argparse
+import functools
 import json
 import sys
 from pathlib import Path
@@ -30,13 +34,17 @@ import kerasgan  # noqa: E402
 from kerasgan import metrics, training  # noqa: E402
 from kerasgan.utils import to_uint8  # noqa: E402
 from reference_dcgan import ReferenceDCGAN  # noqa: E402
+from reference_wgan_gp import ReferenceWGANGP  # noqa: E402
 import same_time  # noqa: E402
 from timing import StepPrinter, seconds_per_step  # noqa: E402
 
 
-def reference_seconds_per_step(dataset):
+REFERENCES = {"dcgan": ReferenceDCGAN, "wgan-gp": ReferenceWGANGP}
+
+
+def reference_seconds_per_step(make_reference, dataset):
     """The reference's training speed on this dataset, measured on a throwaway copy."""
-    model = ReferenceDCGAN()
+    model = make_reference()
     model.compile()
     return seconds_per_step(model, dataset, steps=100, warmup=10)
 
@@ -58,7 +66,7 @@ class SnapshotAtSteps(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def reference_images(generator, num, seed, latent_dim=100, batch=500):
+def reference_images(generator, num, seed, latent_dim, batch=500):
     latents = np.random.default_rng(seed).standard_normal((num, latent_dim)).astype(np.float32)
     return np.concatenate([to_uint8(generator.predict(latents[i:i + batch], verbose=0))
                            for i in range(0, num, batch)])
@@ -67,6 +75,8 @@ def reference_images(generator, num, seed, latent_dim=100, batch=500):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("checkpoints", nargs="+", help="NAME or NAME=SECONDS")
+    parser.add_argument("--reference", choices=sorted(REFERENCES), default="dcgan",
+                        help="the keras.io recipe trained as the reference")
     parser.add_argument("--out", default=None, help="also write the results as JSON here")
     parser.add_argument("--seconds-per-step", type=float, default=None,
                         help="the reference's speed measured earlier on an idle machine, "
@@ -86,16 +96,19 @@ def main():
     for data, seed, names in by_data.values():
         keras.utils.set_random_seed(seed)
         dataset = training.build_dataset(data, global_batch_size=data["batch_size"], seed=seed)
-        step_time = args.seconds_per_step or reference_seconds_per_step(dataset.repeat())
+        image_shape = tuple(dataset.element_spec.shape[1:])
+        make_reference = functools.partial(REFERENCES[args.reference], image_shape=image_shape)
+        step_time = args.seconds_per_step or reference_seconds_per_step(make_reference,
+                                                                        dataset.repeat())
         print(f"reference on {data['dataset']}: {step_time * 1000:.0f} ms/step"
               + (" (given)" if args.seconds_per_step else ""), flush=True)
-        groups.append((data, seed, names, dataset, step_time))
+        groups.append((data, seed, names, dataset, step_time, make_reference))
 
     rows = []
-    for data, seed, names, dataset, step_time in groups:
+    for data, seed, names, dataset, step_time, make_reference in groups:
         steps_for = {n: max(1, round(budgets[n] / step_time)) for n in names}
         keras.utils.set_random_seed(seed)
-        reference = ReferenceDCGAN()
+        reference = make_reference()
         reference.compile()
         snap = SnapshotAtSteps(steps_for.values())
         reference.fit(dataset.repeat(), epochs=1, steps_per_epoch=max(steps_for.values()),
@@ -103,7 +116,8 @@ def main():
         for name in names:
             protocol = cards[name]["metrics"]["protocol"]
             num, split = protocol["num_fake"], protocol["reference"].split(":")[1]
-            extractor = metrics.load_feature_extractor(data["dataset"])
+            # The dataset's own reading (fashion-mnist-32: the centre 28x28).
+            extractor = metrics.dataset_extractor(data["dataset"])
             ours = metrics.evaluate(kerasgan.load(name), data["dataset"], num_samples=num,
                                     metrics=["fid", "kid"], reference_split=split,
                                     seed=protocol["seed"], progress=False)
@@ -111,10 +125,12 @@ def main():
             reference.generator.set_weights(snap.snapshots[steps])
             real, _ = kerasgan.data.load_dataset(data["dataset"], split)
             theirs = metrics.compare_image_sets(
-                real[:num], reference_images(reference.generator, num, protocol["seed"]),
+                real[:num], reference_images(reference.generator, num, protocol["seed"],
+                                                reference.latent_dim),
                 extractor, ["fid", "kid"], progress=False)
             eid = extractor.extractor_id
-            rows.append({"checkpoint": name, "budget_s": budgets[name],
+            rows.append({"checkpoint": name, "reference": args.reference,
+                         "budget_s": budgets[name],
                          "checkpoint_steps": cards[name]["training"]["steps"],
                          "reference_steps": steps,
                          "reference_s_per_step": step_time, "num_samples": num, "extractor": eid,

@@ -1,22 +1,26 @@
 """A reference DCGAN in the style of the keras.io `examples/generative/dcgan_overriding_train_step`
 example: one discriminator pass over concatenated real+fake images, noisy labels, a
-hand-written `train_step`, no EMA and no get_config. Used only as a baseline."""
+hand-written `train_step`, no EMA and no get_config. Used only as a baseline.
+
+The example's networks for 28x28 images; any side divisible by 4 (32x32 for the padded
+Fashion-MNIST of the pyramid models) starts the generator at a quarter of the side."""
 
 import keras
 import tensorflow as tf
 from keras import layers
 
 
-def reference_networks(latent_dim=100, filters=32):
+def reference_networks(latent_dim=100, filters=32, image_shape=(28, 28, 1)):
+    start = image_shape[0] // 4
     generator = keras.Sequential([
         keras.Input((latent_dim,)),
-        layers.Dense(7 * 7 * filters * 4), layers.Reshape((7, 7, filters * 4)),
+        layers.Dense(start * start * filters * 4), layers.Reshape((start, start, filters * 4)),
         layers.Conv2DTranspose(filters * 2, 4, strides=2, padding="same"), layers.LeakyReLU(0.2),
         layers.Conv2DTranspose(filters, 4, strides=2, padding="same"), layers.LeakyReLU(0.2),
-        layers.Conv2D(1, 5, padding="same", activation="tanh"),
+        layers.Conv2D(image_shape[-1], 5, padding="same", activation="tanh"),
     ], name="reference_generator")
     discriminator = keras.Sequential([
-        keras.Input((28, 28, 1)),
+        keras.Input(tuple(image_shape)),
         layers.Conv2D(filters, 4, strides=2, padding="same"), layers.LeakyReLU(0.2),
         layers.Conv2D(filters * 2, 4, strides=2, padding="same"), layers.LeakyReLU(0.2),
         layers.Flatten(), layers.Dropout(0.2), layers.Dense(1, activation="sigmoid"),
@@ -25,10 +29,11 @@ def reference_networks(latent_dim=100, filters=32):
 
 
 class ReferenceDCGAN(keras.Model):
-    def __init__(self, latent_dim=100, filters=32):
+    def __init__(self, latent_dim=100, filters=32, image_shape=(28, 28, 1)):
         super().__init__()
         self.latent_dim = latent_dim
-        self.generator, self.discriminator = reference_networks(latent_dim, filters)
+        self.generator, self.discriminator = reference_networks(latent_dim, filters,
+                                                                image_shape)
         self.seed_generator = keras.random.SeedGenerator(0)
 
     def compile(self):

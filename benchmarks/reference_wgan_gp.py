@@ -30,9 +30,9 @@ from keras import layers
 
 
 def wgan_gp_critic(image_shape=(28, 28, 1), name="wgan_gp_critic") -> keras.Model:
-    """Images `(batch, 28, 28, 1)` to one critic score each."""
+    """Images `(batch, 28, 28, 1)` (or 32x32, unpadded) to one critic score each."""
     images = keras.Input(image_shape)
-    x = layers.ZeroPadding2D(2)(images)
+    x = layers.ZeroPadding2D(2)(images) if image_shape[0] == 28 else images
     for filters, dropout in ((64, None), (128, 0.3), (256, 0.3), (512, None)):
         x = layers.Conv2D(filters, 5, strides=2, padding="same")(x)
         x = layers.LeakyReLU(0.2)(x)
@@ -43,31 +43,37 @@ def wgan_gp_critic(image_shape=(28, 28, 1), name="wgan_gp_critic") -> keras.Mode
     return keras.Model(images, layers.Dense(1)(x), name=name)
 
 
-def wgan_gp_generator(latent_dim=128, name="wgan_gp_generator") -> keras.Model:
-    """Latents `(batch, latent_dim)` to images `(batch, 28, 28, 1)` in [-1, 1]."""
+def wgan_gp_generator(latent_dim=128, image_shape=(28, 28, 1),
+                      name="wgan_gp_generator") -> keras.Model:
+    """Latents `(batch, latent_dim)` to images `(batch, 28, 28, 1)` in [-1, 1] (or the
+    32x32 output uncropped, for 32x32 data)."""
     latents = keras.Input((latent_dim,))
     x = layers.Dense(4 * 4 * 256, use_bias=False)(latents)
     x = layers.BatchNormalization()(x)
     x = layers.LeakyReLU(0.2)(x)
     x = layers.Reshape((4, 4, 256))(x)
-    for filters in (128, 64, 1):
+    for filters in (128, 64, image_shape[-1]):
         x = layers.UpSampling2D(2)(x)
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
         x = layers.BatchNormalization()(x)
-        x = layers.LeakyReLU(0.2)(x) if filters > 1 else layers.Activation("tanh")(x)
-    return keras.Model(latents, layers.Cropping2D(2)(x), name=name)
+        x = layers.LeakyReLU(0.2)(x) if filters > image_shape[-1] else layers.Activation("tanh")(x)
+    images = layers.Cropping2D(2)(x) if image_shape[0] == 28 else x
+    return keras.Model(latents, images, name=name)
 
 
 class ReferenceWGANGP(keras.Model):
     """The example's training step, inside `fit`, with its losses tracked as metrics."""
 
-    def __init__(self, latent_dim=128, critic_steps=3, gp_weight=10.0):
+    def __init__(self, latent_dim=128, critic_steps=3, gp_weight=10.0, image_shape=(28, 28, 1)):
         super().__init__()
         self.latent_dim = latent_dim
         self.critic_steps = critic_steps
         self.gp_weight = gp_weight
-        self.generator = wgan_gp_generator(latent_dim)
-        self.critic = wgan_gp_critic()
+        if tuple(image_shape[:2]) not in ((28, 28), (32, 32)):
+            raise ValueError(f"The reference WGAN-GP is written for 28x28 or 32x32 images. "
+                             f"Received: image_shape={tuple(image_shape)}")
+        self.generator = wgan_gp_generator(latent_dim, tuple(image_shape))
+        self.critic = wgan_gp_critic(tuple(image_shape))
 
     def compile(self):
         super().compile()

@@ -30,6 +30,7 @@ _ATTRIBUTES = {"GAN": "kerasgan.models", "VanillaGAN": "kerasgan.models",
                "CycleGAN": "kerasgan.models", "DiscoGAN": "kerasgan.models",
                "SRResNet": "kerasgan.models", "SRGAN": "kerasgan.models",
                "LAPGAN": "kerasgan.models", "ProGAN": "kerasgan.models",
+               "StyleGAN": "kerasgan.models",
                "list_models": "kerasgan.zoo", "load": "kerasgan.zoo", "model_info": "kerasgan.zoo"}
 
 
@@ -66,6 +67,7 @@ if not _launched_as_cli():
 
 __all__ = ["GAN", "VanillaGAN", "DCGAN", "ConditionalGAN", "Pix2Pix", "StackGAN", "InfoGAN",
            "WGANGP", "SNGAN", "BiGAN", "CycleGAN", "DiscoGAN", "SRResNet", "SRGAN", "LAPGAN", "ProGAN",
+           "StyleGAN",
            "tasks", "callbacks",
            "data", "glyphs",
            "distribute", "losses", "metrics", "models", "penalties", "utils", "zoo", "export", "load",

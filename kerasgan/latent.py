@@ -95,10 +95,18 @@ def interpolate(gan, a, b, steps: int = 8, method: str = "slerp") -> np.ndarray:
     return path[0] if single else path
 
 
+SPACES = ("z", "w")
+
+
 def interpolation_images(gan, a=None, b=None, *, num_paths: int = 8, steps: int = 8,
-                         method: str = "slerp", seed=None, labels=None,
+                         method: str = "slerp", seed=None, labels=None, space: str = "z",
                          output: str = "uint8") -> np.ndarray:
     """Images along latent paths: `(num_paths, steps, H, W, C)`.
+
+    `space="w"` (style-based models: StyleGAN) maps the endpoints through the mapping
+    network and walks the straight line between them in W, the intermediate latent
+    space whose paths the paper finds smoother (its perceptual path length in W uses
+    linear interpolation, so `method` is "linear" there).
 
     Args:
         a, b: endpoints `(N, latent_dim)` (or one vector each); default: `2 * num_paths`
@@ -114,6 +122,13 @@ def interpolation_images(gan, a=None, b=None, *, num_paths: int = 8, steps: int 
     (4, 6, 28, 28, 1)
     """
     _latent_dim(gan)
+    if space not in SPACES:
+        from kerasgan.utils import unknown_name_error
+
+        raise unknown_name_error("latent space", str(space), SPACES)
+    if space == "w" and not hasattr(gan, "map_to_w"):
+        raise ValueError(f"space='w' needs a style-based model (a mapping network to W); "
+                         f"{type(gan).__name__} has none. Received: space='w'")
     if (a is None) != (b is None):
         raise ValueError("Pass both endpoints a and b, or neither (then they are drawn from seed).")
     if a is None:
@@ -125,6 +140,15 @@ def interpolation_images(gan, a=None, b=None, *, num_paths: int = 8, steps: int 
     elif seed is not None:
         raise ValueError("seed draws the endpoints, so it can't apply to given a and b. "
                          f"Received: seed={seed!r}")
+    if space == "w":
+        a, b = np.atleast_2d(a), np.atleast_2d(b)
+        interpolate(gan, a, b, 2, method)  # checks the endpoints and the method
+        gan.prepare_labels(labels, len(a))  # style-based models take none
+        w_a, w_b = gan.map_to_w(a), gan.map_to_w(b)
+        t = np.linspace(0.0, 1.0, _check_steps(steps), dtype=np.float32)[None, :, None]
+        path = (1.0 - t) * w_a[:, None] + t * w_b[:, None]
+        images = gan.synthesize(path.reshape(-1, path.shape[-1]), output=output)
+        return images.reshape(len(w_a), path.shape[1], *images.shape[1:])
     path = interpolate(gan, a, b, steps, method)
     if path.ndim == 2:
         path = path[None]

@@ -7,6 +7,10 @@ returns the discriminator's logits with any conditioning already bound) and
 `sample_uniform(batch_size, shape)`, replica-aware uniform noise (`GAN.sample_uniform`).
 It always runs in float32, even under mixed precision.
 
+Lazy regularization (StyleGAN2, Karras et al. 2020, 3.1): `every=k` computes the penalty
+on every k-th update of its group only, multiplied by k, so its average weight is
+unchanged at about 1/k of the cost (the group's optimizer counts the updates).
+
 Example:
 >>> gan.compile(d_penalty=GradientPenalty(weight=10.0))  # doctest: +SKIP
 >>> gan.compile(penalties={"d": "r1"})                   # doctest: +SKIP
@@ -37,9 +41,19 @@ def _squared_grad_norm(discriminate, images):
     return tf.reduce_sum(tf.square(tf.reshape(grads, (tf.shape(grads)[0], -1))), axis=1)
 
 
+def check_every(every) -> int:
+    if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+        raise ValueError("every (apply the penalty on every k-th update) must be an int >= 1. "
+                         f"Received: every={every!r}")
+    return every
+
+
 class Penalty:
+    #: Lazy regularization: the penalty applies on every `every`-th update, times `every`.
+    every = 1
+
     def get_config(self):
-        return {"weight": self.weight}
+        return {"weight": self.weight, **({"every": self.every} if self.every != 1 else {})}
 
     @classmethod
     def from_config(cls, config):
@@ -50,9 +64,10 @@ class Penalty:
 class GradientPenalty(Penalty):
     """WGAN-GP (Gulrajani et al. 2017): weight * (||grad D(x_hat)|| - target)^2 at random interpolates."""
 
-    def __init__(self, weight: float = 10.0, target: float = 1.0):
+    def __init__(self, weight: float = 10.0, target: float = 1.0, every: int = 1):
         self.weight = float(weight)
         self.target = float(target)
+        self.every = check_every(every)
 
     def __call__(self, discriminate, real, fake, sample_uniform, **_):
         real = tf.cast(real, tf.float32)
@@ -63,15 +78,20 @@ class GradientPenalty(Penalty):
         return self.weight * mean_over_global_batch(tf.square(norms - self.target))
 
     def get_config(self):
-        return {"weight": self.weight, "target": self.target}
+        return {**super().get_config(), "target": self.target}
 
 
 @keras.saving.register_keras_serializable(package="kerasgan")
 class R1Penalty(Penalty):
-    """R1 (Mescheder et al. 2018): gamma/2 * ||grad D(x_real)||^2."""
+    """R1 (Mescheder et al. 2018): gamma/2 * ||grad D(x_real)||^2.
 
-    def __init__(self, weight: float = 10.0):
+    Example:
+    >>> penalty = R1Penalty(weight=1.0, every=16)      # StyleGAN2's lazy R1
+    """
+
+    def __init__(self, weight: float = 10.0, every: int = 1):
         self.weight = float(weight)
+        self.every = check_every(every)
 
     def __call__(self, discriminate, real, sample_uniform=None, **_):
         return 0.5 * self.weight * mean_over_global_batch(_squared_grad_norm(discriminate, real))

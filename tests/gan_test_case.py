@@ -116,6 +116,11 @@ VARIANT_SPECS = {
     "progan": {"init_kwargs": {"size": "tiny", "image_shape": (32, 32, 1), "latent_dim": 16,
                                "seed": 1, "ema_decay": 0.9, "phase_steps": 1},
                "data": padded_digits},
+    # Lazy intervals of 2: a few steps take both the regularised and the plain branch.
+    "stylegan": {"init_kwargs": {"size": "tiny", "image_shape": (32, 32, 1), "latent_dim": 16,
+                                 "seed": 1, "ema_decay": 0.9, "r1_every": 2,
+                                 "path_length_every": 2},
+                 "data": padded_digits},
     "stackgan": {"init_kwargs": {"size": "small", "image_shape": (32, 32, 1), "seed": 1,
                                  "ema_decay": 0.9, "captions": DIGIT_CAPTIONS},
                  "data": captioned_digits},

@@ -18,10 +18,12 @@ SCRIPTS = Path(__file__).parent / "scripts"
 # norm's power iteration), InfoGAN (Q head in the `g` group), BiGAN (three networks),
 # CycleGAN and DiscoGAN (four networks, shared translations; CycleGAN's history buffer),
 # SRResNet (no discriminator), SRGAN (content + adversarial on image pairs), LAPGAN
-# (six networks, one G/D pair per pyramid level) and ProGAN (fade-in alphas set by the
-# schedule each step, minibatch stddev, GP and drift).
+# (six networks, one G/D pair per pyramid level), ProGAN (fade-in alphas set by the
+# schedule each step, minibatch stddev, GP and drift) and StyleGAN (style mixing, noise
+# inputs, lazy R1 and path length, W's tracked mean).
 EQUIVALENCE_CASES = ["none", "gp", "pix2pix", "stackgan", "sngan", "infogan", "bigan",
-                     "cyclegan", "discogan", "srresnet", "srgan", "lapgan", "progan"]
+                     "cyclegan", "discogan", "srresnet", "srgan", "lapgan", "progan",
+                     "stylegan"]
 
 
 @pytest.fixture(scope="module")

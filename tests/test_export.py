@@ -58,7 +58,7 @@ SERVING_INPUTS = {
 
 @pytest.fixture(scope="module",
                 params=["dcgan", "cgan", "pix2pix", "stackgan", "infogan", "bigan", "cyclegan",
-                        "discogan", "srresnet", "srgan"])
+                        "discogan", "srresnet", "srgan", "stylegan"])
 def exported(request, tmp_path_factory, mnist_small):
     gan = tiny_gan(request.param)
     root = tmp_path_factory.mktemp(f"export-{request.param}")
@@ -105,6 +105,8 @@ def test_runtimes_without_kerasgan_match_generate(exported):
     assert got["sample"].shape == (3, *gan.image_shape) and got["sample"].dtype == np.uint8
     assert got["sample_truncated"].shape == got["sample"].shape
     assert not np.array_equal(got["sample_truncated"], got["sample"])
+    if "truncated_0" in got:
+        _check_style_endpoints(gan, inputs, got)
     if "labels" in inputs:
         assert "labels must be < num_classes (10)" in str(got["bad_label_error"])
     if "category" in inputs:
@@ -120,6 +122,20 @@ def test_runtimes_without_kerasgan_match_generate(exported):
         for runtime in ("encode_saved_model", "encode_tflite", "encode_onnx"):
             np.testing.assert_allclose(got[runtime], encoded, atol=1e-4, err_msg=runtime)
         assert "images must have shape [N, 28, 28, 1] (uint8)" in str(got["bad_encode_error"])
+
+
+def _check_style_endpoints(gan, inputs, got):
+    """StyleGAN's SavedModel: truncation in W (psi 0: one image for every latent) and
+    style mixing (crossover 0: b's images, num_ws: a's), each as `generate` gives them."""
+    z = inputs["latents"]
+    assert (got["truncated_0"] == got["truncated_0"][:1]).all()
+    assert _matches(got["truncated_0"], gan.generate(latents=z, truncation=0.0))
+    assert _matches(got["truncated_07"], gan.generate(latents=z, truncation=0.7))
+    assert _matches(got["mix_0"], gan.generate(latents=z[::-1]))
+    assert _matches(got["mix_8"], gan.generate(latents=z))
+    assert _matches(got["mix_3"], gan.mix_styles(z, z[::-1], 3))
+    assert "truncation (psi) must be in [0, 1]" in str(got["bad_psi_error"])
+    assert f"crossover must be in [0, {gan.num_ws}]" in str(got["bad_crossover_error"])
 
 
 def _check_both_directions(gan, inputs, got):

@@ -1,6 +1,7 @@
 """Reusable layers: differentiable augmentations for data-efficient GAN training,
 spectral normalization, the minibatch layers against mode collapse, reflection padding,
-sub-pixel upsampling, and progressive growing's equalized layers, pixel norm and fade-in."""
+sub-pixel upsampling, progressive growing's equalized layers, pixel norm and fade-in, and
+the style-based generator's modulated convolution, constant input and W average."""
 
 from kerasgan.layers.augment import AdaptiveAugment, DiffAugment
 from kerasgan.layers.minibatch import MinibatchDiscrimination, MinibatchStdDev
@@ -9,7 +10,9 @@ from kerasgan.layers.pixel_shuffle import PixelShuffle
 from kerasgan.layers.progressive import (EqualizedConv2D, EqualizedDense, FadeIn,
                                          PixelNormalization)
 from kerasgan.layers.spectral_norm import SpectralConv2D, SpectralDense
+from kerasgan.layers.style import ConstantInput, ModulatedConv2D, WAverage
 
 __all__ = ["DiffAugment", "AdaptiveAugment", "MinibatchDiscrimination", "MinibatchStdDev",
            "SpectralConv2D", "SpectralDense", "ReflectionPadding2D", "PixelShuffle",
-           "EqualizedConv2D", "EqualizedDense", "FadeIn", "PixelNormalization"]
+           "EqualizedConv2D", "EqualizedDense", "FadeIn", "PixelNormalization",
+           "ConstantInput", "ModulatedConv2D", "WAverage"]

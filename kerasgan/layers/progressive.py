@@ -21,24 +21,36 @@ from keras import ops
 @keras.saving.register_keras_serializable(package="kerasgan")
 class EqualizedDense(keras.layers.Layer):
     """A dense layer with the equalized learning rate: `x @ (w * gain / sqrt(fan_in)) + b`,
-    `w` drawn from N(0, 1), `b` zero."""
+    `w` drawn from N(0, 1), `b` zero.
 
-    def __init__(self, units: int, gain: float = math.sqrt(2.0), **kwargs):
+    `learning_rate_multiplier` (StyleGAN's mapping network: 0.01) scales the layer's
+    effective learning rate: `w` is drawn from N(0, 1 / m^2) and both `w` and `b` are
+    multiplied by m at run time, so the same Adam step moves the output m times as far."""
+
+    def __init__(self, units: int, gain: float = math.sqrt(2.0),
+                 learning_rate_multiplier: float = 1.0, **kwargs):
         super().__init__(**kwargs)
         self.units, self.gain = int(units), float(gain)
+        self.learning_rate_multiplier = float(learning_rate_multiplier)
 
     def build(self, input_shape):
         fan_in = int(input_shape[-1])
-        self.scale = self.gain / math.sqrt(fan_in)
-        self.kernel = self.add_weight(name="kernel", shape=(fan_in, self.units),
-                                      initializer=keras.initializers.RandomNormal(0.0, 1.0))
+        multiplier = self.learning_rate_multiplier
+        self.scale = self.gain / math.sqrt(fan_in) * multiplier
+        self.kernel = self.add_weight(
+            name="kernel", shape=(fan_in, self.units),
+            initializer=keras.initializers.RandomNormal(0.0, 1.0 / multiplier))
         self.bias = self.add_weight(name="bias", shape=(self.units,), initializer="zeros")
 
     def call(self, inputs):
-        return ops.matmul(inputs, self.kernel * self.scale) + self.bias
+        return ops.matmul(inputs, self.kernel * self.scale) \
+            + self.bias * self.learning_rate_multiplier
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "gain": self.gain}
+        config = {**super().get_config(), "units": self.units, "gain": self.gain}
+        if self.learning_rate_multiplier != 1.0:
+            config["learning_rate_multiplier"] = self.learning_rate_multiplier
+        return config
 
 
 @keras.saving.register_keras_serializable(package="kerasgan")

@@ -16,6 +16,7 @@ from kerasgan.models.sngan import SNGAN
 from kerasgan.models.srgan import SRGAN
 from kerasgan.models.srresnet import SRResNet
 from kerasgan.models.stackgan import StackGAN
+from kerasgan.models.stylegan import StyleGAN
 from kerasgan.models.vanilla_gan import VanillaGAN
 from kerasgan.models.wgan_gp import WGANGP
 
@@ -56,5 +57,6 @@ def create(variant: str, size: str = "small", **kwargs) -> GAN:
 
 __all__ = ["GAN", "VanillaGAN", "DCGAN", "ConditionalGAN", "Pix2Pix", "StackGAN", "InfoGAN",
            "WGANGP", "SNGAN", "BiGAN", "CycleGAN", "DiscoGAN", "SRResNet", "SRGAN", "LAPGAN", "ProGAN",
+           "StyleGAN",
            "VARIANTS",
            "UpdateGroup", "GroupLosses", "create", "register_variant", "variant_names"]

@@ -663,12 +663,23 @@ class GAN(keras.Model):
         terms = {k: tf.cast(v, tf.float32) for k, v in losses.terms.items()}
         penalties = self.penalties.get(group.name, [])
         if penalties:
-            terms["penalty"] = tf.add_n([
-                tf.cast(p(sample_uniform=self.sample_uniform, **losses.penalty_inputs),
-                        tf.float32) for p in penalties])
+            terms["penalty"] = tf.add_n([self._penalty_value(group, p, losses)
+                                         for p in penalties])
         weights = self.loss_weights(group.name)
         total = tf.add_n([weights.get(k, 1.0) * v for k, v in terms.items()])
         return terms, self.optimizer_of(group.name).scale_loss(total)
+
+    def _penalty_value(self, group: UpdateGroup, penalty, losses: GroupLosses):
+        """One penalty's float32 value; a lazy one (`every=k`) is k times its value on
+        every k-th update of the group (counted by its optimizer), else 0."""
+        def value():
+            return tf.cast(penalty(sample_uniform=self.sample_uniform, **losses.penalty_inputs),
+                           tf.float32)
+
+        if penalty.every == 1:
+            return value()
+        due = tf.equal(self.optimizer_of(group.name).iterations % penalty.every, 0)
+        return tf.cond(due, lambda: float(penalty.every) * value(), lambda: tf.constant(0.0))
 
     def _apply_gradients(self, group: UpdateGroup, grads, losses: GroupLosses):
         self.optimizer_of(group.name).apply_gradients(zip(grads, self.group_variables(group)))

@@ -10,6 +10,7 @@ from kerasgan.tasks.conditional import Conditional
 from kerasgan.tasks.encoding import Encoding
 from kerasgan.tasks.image_to_image import ImageToImage
 from kerasgan.tasks.super_resolution import SuperResolution
+from kerasgan.tasks.style import StyleBased
 from kerasgan.tasks.text_to_image import TextToImage
 from kerasgan.tasks.unconditional import Unconditional
 from kerasgan.tasks.unpaired_translation import UnpairedTranslation
@@ -17,7 +18,8 @@ from kerasgan.tasks.unpaired_translation import UnpairedTranslation
 #: task name -> the Task object.
 TASKS = {task.name: task for task in (Unconditional(), Conditional(), ImageToImage(),
                                       TextToImage(), CodeControlled(), Encoding(),
-                                      UnpairedTranslation(), SuperResolution())}
+                                      UnpairedTranslation(), SuperResolution(),
+                                      StyleBased())}
 
 
 def get(name: str) -> Task:
@@ -38,4 +40,4 @@ def task_of(gan_or_class) -> Task:
 
 __all__ = ["Task", "TASKS", "get", "task_of", "Unconditional", "Conditional", "ImageToImage",
            "TextToImage", "CodeControlled", "Encoding", "UnpairedTranslation",
-           "SuperResolution"]
+           "SuperResolution", "StyleBased"]

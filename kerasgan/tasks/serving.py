@@ -212,6 +212,60 @@ class CodeServing(LatentServing):
         return [latents, tf.concat([tf.one_hot(category, self.num_categories), continuous], 1)]
 
 
+class StyleServing(LatentServing):
+    """Style-based models (StyleGAN): the latent endpoints, with `sample_truncated` the
+    truncation trick in W (psi in [0, 1]), plus `truncated(latents, truncation)` and
+    `mix_styles(latents_a, latents_b, crossover)`."""
+
+    def __init__(self, gan, check_inputs: bool = True, strings: bool = True):
+        super().__init__(gan, check_inputs, strings)
+        self.num_ws = int(gan.num_ws)
+        self.truncated_model = gan.truncated_model()
+        self.mixing_model = gan.mixing_model()
+        self.tracked += [self.truncated_model, self.mixing_model]
+        spec_z = tf.TensorSpec([None, self.latent_dim], tf.float32, name="latents")
+        spec_t = tf.TensorSpec([], tf.float32, name="truncation")
+        if check_inputs:
+            self.endpoints["sample_truncated"] = tf.function(
+                lambda seed, num_images, truncation: self.truncated(
+                    self.latents(seed, num_images), truncation),
+                input_signature=[tf.TensorSpec([], tf.int64, name="seed"),
+                                 tf.TensorSpec([], tf.int32, name="num_images"), spec_t])
+            self.endpoints["truncated"] = tf.function(self.truncated,
+                                                      input_signature=[spec_z, spec_t])
+            self.endpoints["mix_styles"] = tf.function(
+                self.mix_styles, input_signature=[
+                    tf.TensorSpec([None, self.latent_dim], tf.float32, name="latents_a"),
+                    tf.TensorSpec([None, self.latent_dim], tf.float32, name="latents_b"),
+                    tf.TensorSpec([], tf.int32, name="crossover")])
+
+    def psi_checks(self, truncation):
+        return [tf.debugging.assert_greater_equal(truncation, 0.0,
+                                                  message="truncation (psi) must be in [0, 1]"),
+                tf.debugging.assert_less_equal(truncation, 1.0,
+                                               message="truncation (psi) must be in [0, 1]")]
+
+    def truncated(self, latents, truncation):
+        checks = [*self.latent_checks(latents), *self.psi_checks(truncation)]
+        latents, truncation = gated([latents, truncation], checks)
+        psi = tf.fill(tf.shape(latents)[:1], truncation)
+        return {"images": to_uint8(self.truncated_model([latents, psi], training=False))}
+
+    def mix_styles(self, latents_a, latents_b, crossover):
+        message = f"crossover must be in [0, {self.num_ws}]"
+        checks = [*self.latent_checks(latents_a), *self.latent_checks(latents_b),
+                  tf.debugging.assert_equal(tf.shape(latents_a), tf.shape(latents_b),
+                                            message="latents_a and latents_b must have the "
+                                                    "same shape"),
+                  tf.debugging.assert_greater_equal(crossover, 0, message=message),
+                  tf.debugging.assert_less_equal(crossover, self.num_ws, message=message)]
+        latents_a, latents_b, crossover = gated([latents_a, latents_b, crossover], checks)
+        count = tf.shape(latents_a)[:1]
+        images = self.mixing_model([latents_a, latents_b, tf.fill(count, crossover),
+                                    tf.ones(count, tf.float32)], training=False)
+        return {"images": to_uint8(images)}
+
+
 class EncodingServing(LatentServing):
     """BiGAN: the latent signatures plus `encode(images: uint8[None, H, W, C])` -> latents."""
 

@@ -50,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gan_test_case import DIGIT_CAPTIONS, VARIANT_SPECS  # noqa: E402
 
 CASES = ("none", "gp", "pix2pix", "stackgan", "sngan", "infogan", "bigan", "cyclegan", "discogan",
-         "srresnet", "srgan", "lapgan", "progan")
+         "srresnet", "srgan", "lapgan", "progan", "stylegan")
 case = sys.argv[1] if len(sys.argv) > 1 else "none"
 if case not in CASES:
     raise SystemExit(f"Unknown case {case!r}. Expected one of: {', '.join(CASES)}")
@@ -97,6 +97,10 @@ def build():
         # phase_steps=1 (the spec's): the schedule moves every step, so the third step
         # runs with 8x8 faded in, its alphas set on each replica alike.
         gan = kerasgan.models.create(case, **VARIANT_SPECS[case]["init_kwargs"])
+    elif case == "stylegan":
+        # Lazy intervals of 2 (the spec's): steps 1 and 3 add R1 and the path length,
+        # step 2 not; W's mean and the mean path length are all-reduced each step.
+        gan = kerasgan.models.create(case, **VARIANT_SPECS[case]["init_kwargs"])
     elif case in ("stackgan", "sngan", "infogan", "cyclegan", "discogan", "srresnet"):
         gan = kerasgan.models.create(case, **VARIANT_SPECS[case]["init_kwargs"])
     elif case == "lapgan":
@@ -131,7 +135,7 @@ def dataset():
         digits = real_captioned_digits()[0][:, 2:-2, 2:-2]
         return kerasgan.data.from_unpaired(kerasgan.data.edge_maps(digits), digits[::-1],
                                            batch_size=32, shuffle=False)
-    if case in ("lapgan", "progan"):
+    if case in ("lapgan", "progan", "stylegan"):
         # Real digits padded to 32x32 (the 8 -> 16 -> 32 pyramid).
         return kerasgan.data.from_numpy(real_captioned_digits()[0], batch_size=32,
                                         shuffle=False)

@@ -71,6 +71,19 @@ if "captions" in inputs:
     unknown[0] = "latin small lettr b"
     results["unknown_word_error"] = error_of(serving, **dict(inputs, captions=unknown))
     results["caption_count_error"] = error_of(serving, **dict(inputs, captions=inputs["captions"][:2]))
+if "mix_styles" in loaded.signatures:  # style-based models
+    latents = tf.constant(inputs["latents"])
+    truncated = loaded.signatures["truncated"]
+    results["truncated_0"] = truncated(latents=latents, truncation=tf.constant(0.0))["images"].numpy()
+    results["truncated_07"] = truncated(latents=latents, truncation=tf.constant(0.7))["images"].numpy()
+    mix = loaded.signatures["mix_styles"]
+    for crossover in (0, 3, 8):
+        results[f"mix_{crossover}"] = mix(latents_a=latents, latents_b=latents[::-1],
+                                          crossover=tf.constant(crossover))["images"].numpy()
+    results["bad_psi_error"] = error_of(truncated, latents=inputs["latents"],
+                                        truncation=np.float32(1.5))
+    results["bad_crossover_error"] = error_of(mix, latents_a=inputs["latents"],
+                                              latents_b=inputs["latents"], crossover=np.int32(9))
 if "translate" in loaded.signatures:
     translate = loaded.signatures["translate"]
     results["translate"] = translate(images=tf.constant(inputs["images"]))["images"].numpy()
