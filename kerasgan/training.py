@@ -73,14 +73,17 @@ OPTIONAL_KEYS = {"model": {"variant", "num_classes", "image_shape", "d_normaliza
                            "minibatch_stddev", "simultaneous_updates", "mode_seeking_weight",
                            "cycle_weight", "identity_weight", "history_size", "scale",
                            "adversarial_weight", "content_loss", "generator_init",
-                           "phase_steps", "drift"},
-                 "data": {"dataset", "image_size", "channels", "data_dir", "download"}}
+                           "phase_steps", "drift", "style_mixing", "path_length_weight",
+                           "r1_gamma"},
+                 "data": {"dataset", "image_size", "channels", "data_dir", "download"},
+                 "optimizer": {"variant_defaults"}}
 #: keys that only some variants take (each is checked against the variant's arguments).
 VARIANT_KEYS = ("num_classes", "image_shape", "d_normalization", "l1_weight", "kl_weight",
                 "info_weight", "continuous_weight", "gradient_penalty", "unrolled_steps",
                 "unrolled_learning_rate", "minibatch_stddev", "simultaneous_updates",
                 "mode_seeking_weight", "cycle_weight", "identity_weight", "history_size",
-                "scale", "adversarial_weight", "content_loss", "phase_steps", "drift")
+                "scale", "adversarial_weight", "content_loss", "phase_steps", "drift",
+                "style_mixing", "path_length_weight", "r1_gamma")
 KNOWN_SECTIONS = set(DEFAULTS) | {"name", "description"}
 PRECISION_SETTINGS = ("auto", "off", "float32", "mixed_float16", "mixed_bfloat16")
 PENALTY_KINDS = ("gradient_penalty", "r1", "none")
@@ -175,7 +178,9 @@ def config_rules() -> dict[str, dict[str, Rule]]:
                   "identity_weight": number(minimum=0), "history_size": integer(0),
                   "scale": integer(2), "adversarial_weight": number(minimum=0),
                   "content_loss": text(), "generator_init": text(),
-                  "phase_steps": integer(1), "drift": number(minimum=0)},
+                  "phase_steps": integer(1), "drift": number(minimum=0),
+                  "style_mixing": number(minimum=0),
+                  "path_length_weight": number(minimum=0), "r1_gamma": number(minimum=0)},
         "data": {"dataset": text(), "split": text(), "batch_size": integer(1),
                  "labels": boolean(),
                  "image_size": either(integer(1), list_of(integer(1), length=2)),
@@ -183,7 +188,10 @@ def config_rules() -> dict[str, dict[str, Rule]]:
         "loss": {"d": text(), "g": text(), "label_smoothing": number(minimum=0, below=1)},
         "optimizer": {"d_learning_rate": number(above=0), "g_learning_rate": number(above=0),
                       "beta_1": number(minimum=0, below=1),
-                      "beta_2": number(minimum=0, below=1)},
+                      "beta_2": number(minimum=0, below=1),
+                      # The variant's own optimizers (StyleGAN's, adjusted for its lazy
+                      # regularisation) instead of the keys above.
+                      "variant_defaults": boolean()},
         "penalty": {"kind": text(), "weight": number(minimum=0)},
         "train": {"epochs": integer(1), "steps_per_epoch": integer(1),
                   "seed": integer(0, 2**32 - 1), "backup_every_steps": integer(1),
@@ -445,6 +453,8 @@ def build_gan(config: dict):
     optimizers = {name: keras.optimizers.Adam(o[f"{name}_learning_rate"], beta_1=o["beta_1"],
                                               beta_2=o["beta_2"])
                   for name in ("d", "g") if name in groups}  # SRResNet has no `d`
+    if o.get("variant_defaults"):
+        optimizers = {}
     gan.compile(optimizers=optimizers, d_loss=d_loss, g_loss=losses.get(loss_cfg["g"]),
                 d_penalty=penalty)
     if m.get("generator_init"):

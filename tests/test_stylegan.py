@@ -2,6 +2,8 @@
 of W, style mixing, interpolation in W, projection, the lazy regularisers, and the
 state (W's mean, the mean path length) through save, resume and presets."""
 
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
@@ -183,3 +185,21 @@ def test_bad_networks_and_settings_are_refused():
         kerasgan.StyleGAN(gan.generator, gan.discriminator,
                           mapping=keras.Sequential([keras.Input((16,)),
                                                     keras.layers.Dense(16)]))
+
+
+def test_the_committed_config_builds_the_papers_optimizers_and_lazy_r1():
+    """`[optimizer] variant_defaults = true`: Adam(0.0025, 0, 0.99) adjusted by
+    c = k / (k + 1) for the lazy intervals (16 for D, 4 for G), and R1 every 16th update."""
+    from kerasgan import training
+
+    config = training.load_config(Path(__file__).parents[1] / "training" / "configs"
+                                  / "stylegan-fashion-mnist-32.toml")
+    gan = training.build_gan(config)
+    for group, every in (("d", 16), ("g", 4)):
+        optimizer = gan.optimizer_of(group)
+        c = every / (every + 1)
+        assert float(optimizer.learning_rate) == pytest.approx(0.0025 * c)
+        assert float(optimizer.beta_2) == pytest.approx(0.99 ** c)
+        assert float(optimizer.beta_1) == 0.0
+    (r1,) = gan.penalties["d"]
+    assert isinstance(r1, kerasgan.penalties.R1Penalty) and (r1.weight, r1.every) == (0.01, 16)
