@@ -4,7 +4,9 @@
         [--reference dcgan|wgan-gp] [--out runs/zoo-vs-reference.json]
 
 `--reference wgan-gp` trains the keras.io WGAN-GP example's recipe instead
-(`reference_wgan_gp.py`: the reference of the Wasserstein-loss checkpoints).
+(`reference_wgan_gp.py`: the reference of the Wasserstein-loss checkpoints), and
+`--reference stylegan` the keras.io StyleGAN example's (`reference_stylegan.py`:
+progressive growing with AdaIN, its phases filling the budget's steps).
 
 `NAME=SECONDS` gives the reference SECONDS of training; a bare `NAME` uses the
 wall time on the checkpoint's card. The budget becomes a step count: the
@@ -34,12 +36,14 @@ import kerasgan  # noqa: E402
 from kerasgan import metrics, training  # noqa: E402
 from kerasgan.utils import to_uint8  # noqa: E402
 from reference_dcgan import ReferenceDCGAN  # noqa: E402
+from reference_stylegan import ReferenceStyleGAN  # noqa: E402
 from reference_wgan_gp import ReferenceWGANGP  # noqa: E402
 import same_time  # noqa: E402
 from timing import StepPrinter, seconds_per_step  # noqa: E402
 
 
-REFERENCES = {"dcgan": ReferenceDCGAN, "wgan-gp": ReferenceWGANGP}
+REFERENCES = {"dcgan": ReferenceDCGAN, "wgan-gp": ReferenceWGANGP,
+              "stylegan": ReferenceStyleGAN}
 
 
 def reference_seconds_per_step(make_reference, dataset):
@@ -109,6 +113,8 @@ def main():
         steps_for = {n: max(1, round(budgets[n] / step_time)) for n in names}
         keras.utils.set_random_seed(seed)
         reference = make_reference()
+        if hasattr(reference, "set_schedule"):  # growth phases that fill the budget
+            reference.set_schedule(max(steps_for.values()))
         reference.compile()
         snap = SnapshotAtSteps(steps_for.values())
         reference.fit(dataset.repeat(), epochs=1, steps_per_epoch=max(steps_for.values()),

@@ -254,3 +254,28 @@ def test_throughput_verdict_tells_a_lead_from_parity_and_a_loss():
     assert report.throughput_verdict(timing.ratio_summary([1.1, 1.0], [1.0, 1.0])) == "met"
     assert "parity" in report.throughput_verdict(timing.ratio_summary([0.9, 1.02], [1.0, 1.0]))
     assert report.throughput_verdict(timing.ratio_summary([0.7, 0.8], [1.0, 1.0])) == "not met"
+
+
+def test_stylegan_reference_grows_through_its_phases_on_real_digits(mnist_small):
+    """The keras.io StyleGAN recipe: with 7 phases of 2 steps, 8x8 fades in during steps
+    2-3, 16x16 during 6-7, 32x32 during 10-11, and the example's learning rate halves per
+    resolution beyond 8x8; its sampler draws 32x32 images from latents."""
+    from benchmarks.reference_stylegan import ReferenceStyleGAN
+
+    keras.utils.set_random_seed(0)
+    reference = ReferenceStyleGAN(image_shape=(32, 32, 1), latent_dim=16)
+    reference.set_schedule(14)
+    reference.compile()
+    digits = np.pad(mnist_small[0][:32], ((0, 0), (2, 2), (2, 2), (0, 0)))
+    batch = tf.constant(kerasgan.utils.from_uint8(digits[:8]))
+    alphas, rates = [], []
+    for _ in range(12):
+        logs = reference.train_step(batch)
+        alphas.append([round(float(reference.alphas[s].numpy()), 2) for s in (8, 16, 32)])
+        rates.append(float(reference.g_optimizer.learning_rate.numpy()))
+    assert np.isfinite(float(logs["d_loss"])) and np.isfinite(float(logs["g_loss"]))
+    assert alphas[0] == [0, 0, 0] and alphas[3] == [0.5, 0, 0] and alphas[5] == [1, 0, 0]
+    assert alphas[7] == [1, 0.5, 0] and alphas[11] == [1, 1, 0.5]
+    assert rates[0] == pytest.approx(1e-3) and rates[11] == pytest.approx(2.5e-4)
+    images = reference.generator(tf.zeros((2, 16)), training=False)
+    assert images.shape == (2, 32, 32, 1)
