@@ -74,7 +74,7 @@ OPTIONAL_KEYS = {"model": {"variant", "num_classes", "image_shape", "d_normaliza
                            "cycle_weight", "identity_weight", "history_size", "scale",
                            "adversarial_weight", "content_loss", "generator_init",
                            "phase_steps", "drift", "style_mixing", "path_length_weight",
-                           "r1_gamma"},
+                           "r1_gamma", "d_downsamples"},
                  "data": {"dataset", "image_size", "channels", "data_dir", "download"},
                  "optimizer": {"variant_defaults"}}
 #: keys that only some variants take (each is checked against the variant's arguments).
@@ -83,7 +83,7 @@ VARIANT_KEYS = ("num_classes", "image_shape", "d_normalization", "l1_weight", "k
                 "unrolled_learning_rate", "minibatch_stddev", "simultaneous_updates",
                 "mode_seeking_weight", "cycle_weight", "identity_weight", "history_size",
                 "scale", "adversarial_weight", "content_loss", "phase_steps", "drift",
-                "style_mixing", "path_length_weight", "r1_gamma")
+                "style_mixing", "path_length_weight", "r1_gamma", "d_downsamples")
 KNOWN_SECTIONS = set(DEFAULTS) | {"name", "description"}
 PRECISION_SETTINGS = ("auto", "off", "float32", "mixed_float16", "mixed_bfloat16")
 PENALTY_KINDS = ("gradient_penalty", "r1", "none")
@@ -180,7 +180,8 @@ def config_rules() -> dict[str, dict[str, Rule]]:
                   "content_loss": text(), "generator_init": text(),
                   "phase_steps": integer(1), "drift": number(minimum=0),
                   "style_mixing": number(minimum=0),
-                  "path_length_weight": number(minimum=0), "r1_gamma": number(minimum=0)},
+                  "path_length_weight": number(minimum=0), "r1_gamma": number(minimum=0),
+                  "d_downsamples": integer(0, 2)},
         "data": {"dataset": text(), "split": text(), "batch_size": integer(1),
                  "labels": boolean(),
                  "image_size": either(integer(1), list_of(integer(1), length=2)),

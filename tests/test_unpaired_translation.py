@@ -1,6 +1,7 @@
 """CycleGAN and DiscoGAN specifics, and their unpaired data; the shared contract (fit,
 isolation, determinism, save/load) runs for both in test_models.py like for every variant."""
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -163,3 +164,21 @@ def test_discogan_is_not_cyclegan():
     assert not hasattr(gan, "history_b")
     with pytest.raises(ValueError, match="divisible by 4"):
         kerasgan.models.create("discogan", "small", image_shape=(30, 30, 1))
+
+
+def test_cyclegan_patch_size_follows_d_downsamples():
+    """Each stride-2 layer of the PatchGAN doubles the patch a logit's convolutions see:
+    13, 22 and 34 pixels (the last covers all of a 28x28 digit; instance norm's
+    statistics still span the image at every setting), and the logit grid is finer."""
+    from kerasgan.models.cyclegan import build_patch_discriminator, patch_receptive_field
+
+    assert [patch_receptive_field(d) for d in (0, 1, 2)] == [13, 22, 34]
+    for downsamples, grid in ((0, 28), (1, 14), (2, 7)):
+        d = build_patch_discriminator((28, 28, 1), 8, downsamples=downsamples)
+        assert d.output_shape == (None, grid, grid, 1)
+        strides = [layer.strides[0] for layer in d.layers if isinstance(layer, keras.layers.Conv2D)]
+        assert strides.count(2) == downsamples
+    gan = kerasgan.models.create("cyclegan", "tiny", d_downsamples=0)
+    assert gan.discriminator.output_shape == (None, 28, 28, 1)
+    with pytest.raises(ValueError, match=r"d_downsamples .* 0, 1 or 2.*d_downsamples=3"):
+        kerasgan.models.create("cyclegan", "tiny", d_downsamples=3)

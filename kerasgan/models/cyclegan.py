@@ -89,15 +89,29 @@ def build_resnet_generator(source_shape=(28, 28, 1), target_channels=1, filters=
     return keras.Model(source, images, name=name)
 
 
+def patch_receptive_field(downsamples: int) -> int:
+    """The side in pixels of the patch each PatchGAN logit sees (34 with 2 stride-2
+    layers, 22 with 1, 13 with none)."""
+    field, jump = 1, 1
+    for stride in (2 if downsamples >= 1 else 1, 2 if downsamples >= 2 else 1, 1, 1):
+        field, jump = field + 3 * jump, jump * stride
+    return field
+
+
 def build_patch_discriminator(image_shape=(28, 28, 1), filters=32, name="discriminator",
-                              **_) -> keras.Model:
+                              downsamples: int = 2, **_) -> keras.Model:
     """images -> a grid of logits, one per overlapping patch (PatchGAN): C(k, stride 2,
     no norm), C(2k, stride 2), C(4k, stride 1), each 4x4 with LeakyReLU 0.2, then a 4x4
-    convolution to one logit per patch."""
-    check_halvable(image_shape, 2, "CycleGAN")
+    convolution to one logit per patch. `downsamples` < 2 makes the first layers stride
+    1, for smaller patches (`patch_receptive_field`)."""
+    if downsamples not in (0, 1, 2):
+        raise ValueError(f"d_downsamples (stride-2 layers of the PatchGAN) must be 0, 1 or 2. "
+                         f"Received: d_downsamples={downsamples!r}")
+    check_halvable(image_shape, downsamples, "CycleGAN")
     images = keras.Input(tuple(image_shape), name="images")
-    x = layers.LeakyReLU(0.2)(layers.Conv2D(filters, 4, strides=2, padding="same")(images))
-    for multiple, stride in ((2, 2), (4, 1)):
+    first, second = (2 if downsamples >= 1 else 1), (2 if downsamples >= 2 else 1)
+    x = layers.LeakyReLU(0.2)(layers.Conv2D(filters, 4, strides=first, padding="same")(images))
+    for multiple, stride in ((2, second), (4, 1)):
         x = layers.Conv2D(filters * multiple, 4, strides=stride, padding="same",
                           use_bias=False)(x)
         x = layers.LeakyReLU(0.2)(instance_norm()(x))
@@ -146,11 +160,24 @@ class CycleGAN(UnpairedTranslationGAN):
 
     @staticmethod
     def build_generator(source_shape, target_channels, spec, name):
-        return build_resnet_generator(source_shape, target_channels, **spec, name=name)
+        return build_resnet_generator(source_shape, target_channels, spec["filters"],
+                                      spec["num_blocks"], name=name)
+
+    @classmethod
+    def from_size(cls, size="small", *, image_shape=(28, 28, 1), source_shape=None,
+                  d_downsamples: int = 2, **kwargs):
+        """A new, untrained CycleGAN of a named size; `d_downsamples` sets the
+        discriminators' patch (2: 34 px, the paper's layout; 1: 22 px; 0: 13 px; the
+        paper's 70x70 patches are 27% of its 256x256 images)."""
+        from kerasgan.models import check_size
+
+        spec = dict(check_size(SIZES, size), d_downsamples=d_downsamples)
+        return cls.from_spec(spec, image_shape=image_shape, source_shape=source_shape, **kwargs)
 
     @staticmethod
     def build_discriminator(image_shape, spec, name):
-        return build_patch_discriminator(image_shape, spec["filters"], name=name)
+        return build_patch_discriminator(image_shape, spec["filters"], name=name,
+                                         downsamples=spec.get("d_downsamples", 2))
 
     def default_loss(self):
         return gan_losses.LeastSquares()

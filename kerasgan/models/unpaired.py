@@ -94,7 +94,12 @@ class UnpairedTranslationGAN(GAN):
         keyword arguments go to the constructor."""
         from kerasgan.models import check_size
 
-        spec = check_size(cls.SIZES, size)
+        return cls.from_spec(check_size(cls.SIZES, size), image_shape=image_shape,
+                             source_shape=source_shape, **kwargs)
+
+    @classmethod
+    def from_spec(cls, spec: dict, *, image_shape=(28, 28, 1), source_shape=None, **kwargs):
+        """`from_size` with the size's spec given (a variant adds its own keys to it)."""
         shape_b = tuple(image_shape)
         shape_a = tuple(source_shape or image_shape)
         if shape_a[:2] != shape_b[:2]:
