@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 $(BIN)/kerasgan: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test,mnist,export]"
+	$(BIN)/pip install --quiet -e ".[test,mnist,export,demo]"
 	touch $@
 
 data:

@@ -444,6 +444,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="list the files, upload nothing")
     p.set_defaults(func=_cmd_push)
 
+    p = sub.add_parser("demo", help="the zoo in the browser (local Gradio app; "
+                                    "pip install 'kerasgan[demo]')")
+    p.add_argument("names", nargs="*", help="models to show (default: every registered one)")
+    p.add_argument("--port", type=int, default=None, help="port on 127.0.0.1 (default: free)")
+    p.add_argument("--space", default=None, metavar="OUT",
+                   help="write a folder that runs as a Hugging Face Space instead of serving")
+    p.set_defaults(func=_cmd_demo)
+
     # `--verbose` is global, and also accepted after the command (`kerasgan train ... --verbose`);
     # SUPPRESS keeps a subcommand from resetting the global flag to False.
     for command in set(sub.choices.values()):
@@ -453,6 +461,24 @@ def build_parser() -> argparse.ArgumentParser:
         except argparse.ArgumentError:  # the command has its own --verbose
             pass
     return parser
+
+
+def _cmd_demo(args) -> int:
+    import importlib.util
+
+    if importlib.util.find_spec("gradio") is None:
+        raise ImportError("kerasgan demo runs on Gradio, an optional extra: "
+                          "pip install 'kerasgan[demo]'")
+    from kerasgan import demo
+
+    if args.space:
+        out = demo.write_space(args.space, args.names or None)
+        print(f"Wrote a Hugging Face Space to {out} (app.py, requirements.txt, README.md)")
+        return 0
+    app = demo.launch(args.names or None, port=args.port, block=False)
+    print(f"kerasgan demo on {app.local_url} (Ctrl-C stops it)", flush=True)
+    app.block_thread()
+    return 0
 
 
 #: errors that bad input or a bad environment raise: one line and exit code 2 (other

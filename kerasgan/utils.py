@@ -431,3 +431,34 @@ def hardware_description() -> str:
     except OSError:
         pass
     return f"CPU ({os.cpu_count()} cores, {model}), no GPU"
+
+
+def image_for_model(image, shape, *, any_size: bool = False) -> np.ndarray:
+    """One uploaded image (uint8 HxW, HxWx1, HxWx3 or HxWx4, as a browser sends it) as a
+    model input `(H, W, C)` of `shape`: RGB(A) to gray or gray to RGB by luminance,
+    alpha dropped; a clear error when its size differs (unless `any_size`)."""
+    if image is None:
+        raise ValueError("Upload an image first.")
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        if np.issubdtype(image.dtype, np.floating) and image.size and image.max() <= 1.0:
+            image = np.round(image * 255.0)
+        image = np.clip(image, 0, 255).astype(np.uint8)
+    if image.ndim == 2:
+        image = image[..., None]
+    if image.ndim != 3 or image.shape[-1] not in (1, 3, 4):
+        raise ValueError(f"Expected an image of shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4). "
+                         f"Received: shape={image.shape}")
+    if image.shape[-1] == 4:
+        image = image[..., :3]
+    channels = int(shape[-1])
+    if image.shape[-1] == 3 and channels == 1:
+        from PIL import Image
+
+        image = np.asarray(Image.fromarray(image).convert("L"))[..., None]
+    elif image.shape[-1] == 1 and channels == 3:
+        image = np.repeat(image, 3, axis=-1)
+    if not any_size and tuple(image.shape[:2]) != tuple(shape[:2]):
+        raise ValueError(f"This model takes {shape[0]}x{shape[1]} images. Received: "
+                         f"{image.shape[0]}x{image.shape[1]}")
+    return image

@@ -128,6 +128,37 @@ class Task:
         """Extra files written beside LiteRT and ONNX exports: suffix -> text."""
         return {}
 
+    # ---- the browser demo (`kerasgan demo`): what a user can do with a model
+    #: What the demo offers, first the default.
+    demo_actions = ("samples", "interpolation")
+    #: The inputs it shows: "seed", "count", "truncation", "label", "caption", "codes",
+    #: "image", "direction", "mixing" (a second seed and a crossover).
+    demo_controls = ("seed", "count", "truncation")
+    #: The truncation control: (lowest, highest, the value that means none).
+    demo_truncation = (0.0, 3.0, 0.0)
+
+    def demo_generate_arguments(self, gan, request) -> dict:
+        """The conditioning keyword arguments of `generate` for a demo request (none)."""
+        return {}
+
+    def demo_run(self, gan, name: str, action: str, request):
+        """(uint8 image, Python lines reproducing it, GIF path or None) for `action`
+        ("interpolation", which every latent model offers, is the demo's own)."""
+        from kerasgan.utils import image_grid
+
+        arguments = self.demo_generate_arguments(gan, request)
+        low, high, off = self.demo_truncation
+        truncation = None if request.truncation in (None, off) else float(request.truncation)
+        shown = "".join(f"{key}={value!r}, " for key, value in arguments.items())
+        if action == "samples":
+            extra = "" if truncation is None else f", truncation={truncation}"
+            images = gan.generate(request.count, seed=request.seed, truncation=truncation,
+                                  **arguments)
+            code = f"images = gan.generate({request.count}, {shown}seed={request.seed}{extra})"
+            return image_grid(images), code, None
+        raise ValueError(f"{name} ({self.name}) offers {', '.join(self.demo_actions)}. "
+                         f"Received: {action!r}")
+
 
 def one_per_path(values, num_paths: int, defaults):
     """A label or caption broadcast to every path, or one per path; `defaults` cycled."""
@@ -146,3 +177,21 @@ def one_per_path(values, num_paths: int, defaults):
 
 def _takers(option):
     return {"--label": "conditional", "--caption": "text-to-image"}[option]
+
+
+def image_demo(gan, request, shape, call: str, run, any_size: bool = False):
+    """The demo of an image-in, image-out model: the uploaded source beside the result
+    (each scaled to the larger's height, nearest), and the lines that reproduce it."""
+    import numpy as np
+
+    from kerasgan.utils import image_for_model, image_grid
+
+    source = image_for_model(request.image, shape, any_size=any_size)
+    result = run(source[None])[0]
+    if result.shape[-1] != source.shape[-1]:
+        source = np.repeat(source, result.shape[-1], axis=-1) if source.shape[-1] == 1 \
+            else source
+    factor = max(1, result.shape[0] // source.shape[0])
+    source = np.repeat(np.repeat(source, factor, 0), factor, 1)
+    code = f"source = ...  # uint8 (1, H, W, C)\nresult = gan.{call}"
+    return image_grid(np.stack([source, result]), rows=1), code, None

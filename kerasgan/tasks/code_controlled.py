@@ -16,6 +16,14 @@ class CodeControlled(Task):
     def preset_metadata(self, gan):
         return {"num_categories": gan.num_categories, "num_continuous": gan.num_continuous}
 
+    demo_controls = ("seed", "count", "truncation", "codes")
+
+    def demo_generate_arguments(self, gan, request):
+        continuous = list(request.continuous or [])[:gan.num_continuous]
+        continuous += [0.0] * (gan.num_continuous - len(continuous))
+        return {"codes": {"category": int(request.category or 0),
+                          "continuous": [float(c) for c in continuous]}}
+
     def card_usage(self, meta):
         return ('gan.generate(10, codes={"category": range(10), "continuous": [0.5, -1.0]}, '
                 "seed=0)")

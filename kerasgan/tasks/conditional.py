@@ -49,6 +49,11 @@ class Conditional(Task):
             return f'gan.generate(16, labels="{names[example].lower()}", seed=0)  # class {example}'
         return f"gan.generate(16, labels={example}, seed=0)  # class {example}"
 
+    demo_controls = ("seed", "count", "truncation", "label")
+
+    def demo_generate_arguments(self, gan, request):
+        return {"labels": request.label} if request.label not in (None, "") else {}
+
     def card_serving(self, meta):
         return ("SavedModel `serving_default(latents: float32[None, latent_dim], labels: "
                 "int32[None])`, returning uint8 NHWC images; `sample(seed, num_images, labels)`. "

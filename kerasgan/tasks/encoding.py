@@ -1,13 +1,22 @@
 """Generation plus an encoder (BiGAN / ALI): `generate`, `encode`, `reconstruct`."""
 
 from kerasgan.tasks import serving
-from kerasgan.tasks.base import Task
+from kerasgan.tasks.base import Task, image_demo
 
 
 class Encoding(Task):
     name = "encoding"
     serving_module = serving.EncodingServing
     extra_metrics = ("encoder_quality",)
+
+    demo_actions = ("samples", "interpolation", "reconstruction")
+    demo_controls = ("seed", "count", "truncation", "image")
+
+    def demo_run(self, gan, name, action, request):
+        if action == "reconstruction":
+            return image_demo(gan, request, gan.image_shape, "reconstruct(source)  # G(E(x))",
+                              gan.reconstruct)
+        return super().demo_run(gan, name, action, request)
 
     def card_usage(self, meta):
         return "gan.generate(16, seed=0)  # and gan.encode(images), gan.reconstruct(images)"

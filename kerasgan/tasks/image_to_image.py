@@ -1,7 +1,7 @@
 """Paired image-to-image translation: `(source, target)` batches, `translate(images)`."""
 
 from kerasgan.tasks import serving
-from kerasgan.tasks.base import Task
+from kerasgan.tasks.base import Task, image_demo
 
 
 class ImageToImage(Task):
@@ -27,6 +27,13 @@ class ImageToImage(Task):
         return (f"{model} translates images, so it needs (source, target) pairs, which a "
                 "folder of images doesn't give. Fine-tune it in Python: "
                 "gan.fit(kerasgan.data.from_pairs(sources, targets), ...).")
+
+    demo_actions = ("translation",)
+    demo_controls = ("image",)
+
+    def demo_run(self, gan, name, action, request):
+        shape = tuple(int(d) for d in gan.generator.inputs[0].shape[1:])
+        return image_demo(gan, request, shape, "translate(source)", gan.translate)
 
     def card_usage(self, meta):
         return "gan.translate(source_images[:16])  # uint8 NHWC in, out"

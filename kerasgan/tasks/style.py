@@ -9,6 +9,37 @@ class StyleBased(Unconditional):
     name = "style"
     serving_module = serving.StyleServing
 
+    demo_actions = ("samples", "interpolation", "style mixing", "projection")
+    demo_controls = ("seed", "count", "truncation", "mixing", "image")
+    demo_truncation = (0.0, 1.0, 1.0)
+
+    def demo_run(self, gan, name, action, request):
+        import numpy as np
+
+        from kerasgan.utils import image_grid
+
+        if action == "style mixing":
+            count, crossover = request.count, int(request.crossover)
+            a = gan.make_latents(count, seed=request.seed)
+            b = gan.make_latents(count, seed=request.seed_b)
+            rows = np.concatenate([gan.generate(latents=a), gan.generate(latents=b),
+                                   gan.mix_styles(a, b, crossover)])
+            code = (f"a = gan.make_latents({count}, seed={request.seed})\n"
+                    f"b = gan.make_latents({count}, seed={request.seed_b})\n"
+                    f"mixed = gan.mix_styles(a, b, crossover={crossover})")
+            return image_grid(rows, rows=3, cols=count), code, None
+        if action == "projection":
+            from kerasgan.utils import image_for_model
+
+            target = image_for_model(request.image, gan.image_shape)
+            found = gan.project(target[None], steps=request.steps * 25, verbose=False)
+            code = ("target = ...  # uint8 (1, H, W, C)\n"
+                    f"result = gan.project(target, steps={request.steps * 25})\n"
+                    "result.images, result.error   # error: mean |difference| in uint8 levels")
+            grid = image_grid(np.concatenate([target[None], found.images]), rows=1)
+            return grid, code + f"\n# error here: {float(found.error[0]):.1f} levels", None
+        return super().demo_run(gan, name, action, request)
+
     def preset_metadata(self, gan):
         return {"num_ws": int(gan.num_ws), "w_dim": int(gan.w_dim)}
 

@@ -2,6 +2,7 @@
 batches, `upscale(images)` for images of any size."""
 
 from kerasgan.tasks import serving
+from kerasgan.tasks.base import image_demo
 from kerasgan.tasks.image_to_image import ImageToImage
 
 
@@ -15,6 +16,15 @@ class SuperResolution(ImageToImage):
         return (f"{model} learns from (low-resolution, high-resolution) pairs, which a folder "
                 "of images doesn't give. Fine-tune it in Python: gan.fit(kerasgan.data."
                 "from_pairs(kerasgan.data.downscale(large_images), large_images), ...).")
+
+    demo_actions = ("upscale",)
+    demo_controls = ("image",)
+
+    def demo_run(self, gan, name, action, request):
+        # Any height and width: only the channel count matters.
+        shape = (0, 0, int(gan.generator.inputs[0].shape[-1]))
+        return image_demo(gan, request, shape, "upscale(source)  # any size", gan.upscale,
+                          any_size=True)
 
     def card_usage(self, meta):
         return ("gan.upscale(low[:4])  # uint8 NHWC of any size in, 4x the height and width "

@@ -33,6 +33,11 @@ class TextToImage(Task):
         return {"vocabulary": list(gan.vocabulary), "captions": list(gan.captions or []),
                 "max_caption_length": gan.max_caption_length}
 
+    demo_controls = ("seed", "count", "truncation", "caption")
+
+    def demo_generate_arguments(self, gan, request):
+        return {"captions": request.caption} if request.caption else {}
+
     def card_usage(self, meta):
         captions = meta.get("captions") or []
         return (f"gan.generate(4, captions={captions[-1] if captions else 'a caption'!r}, "

@@ -2,7 +2,7 @@
 batches with no pairing, `translate(images, direction="a2b" | "b2a")`."""
 
 from kerasgan.tasks import serving
-from kerasgan.tasks.base import Task
+from kerasgan.tasks.base import Task, image_demo
 
 
 class UnpairedTranslation(Task):
@@ -32,6 +32,15 @@ class UnpairedTranslation(Task):
 
     def preset_images(self, gan):
         return {}
+
+    demo_actions = ("translation",)
+    demo_controls = ("image", "direction")
+
+    def demo_run(self, gan, name, action, request):
+        direction = request.direction or "a2b"
+        return image_demo(gan, request, gan.domain_shape(direction[0]),
+                          f"translate(source, direction={direction!r})",
+                          lambda x: gan.translate(x, direction=direction))
 
     def card_usage(self, meta):
         return ("gan.translate(images_a[:16])                    # A -> B, uint8 NHWC in and out\n"
