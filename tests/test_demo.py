@@ -237,3 +237,32 @@ def test_space_folder_runs_as_an_app(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_style_mixing_and_projection_of_a_style_model(tmp_path, mnist_small):
+    """A style-based preset (a tiny StyleGAN, loaded from its folder): mixing gives a's
+    row, b's row and the mixed row; projection shows the target beside its inversion."""
+    from gan_test_case import tiny_gan
+    from kerasgan.zoo.preset import save_to_preset
+
+    gan = tiny_gan("stylegan")
+    folder = str(save_to_preset(gan, tmp_path / "style", metadata={"data": {"dataset": "mnist"}}))
+    assert demo.controls_for(folder)["actions"] == ["samples", "interpolation", "style mixing",
+                                                    "projection"]
+    cache = demo.ModelCache()
+    values = dict(zip(demo.CONTROL_ORDER, controls(seed=0, seed_b=1, count=3, crossover=4)))
+    image, code, _, message = demo.run_request(cache, folder, "style mixing", values)
+    assert message == "", message
+    loaded = cache.get(folder)
+    a, b = loaded.make_latents(3, seed=0), loaded.make_latents(3, seed=1)
+    expected = image_grid(np.concatenate([loaded.generate(latents=a), loaded.generate(latents=b),
+                                          loaded.mix_styles(a, b, 4)]), rows=3, cols=3)
+    np.testing.assert_array_equal(image, squeezed(expected))
+    assert "gan.mix_styles(a, b, crossover=4)" in code
+    values = dict(values, image=np.pad(mnist_small[0][0, ..., 0], 2), steps=2,
+                  truncation=0.5)
+    image, code, _, message = demo.run_request(cache, folder, "projection", values)
+    assert message == "" and image.shape == (36, 70) and "error here" in code
+    image, _, _, message = demo.run_request(cache, folder, "samples", values)
+    np.testing.assert_array_equal(image, squeezed(image_grid(loaded.generate(3, seed=0,
+                                                                             truncation=0.5))))
