@@ -65,6 +65,13 @@ def test_finetune_cli_writes_a_loadable_preset(tuned_preset, tmp_path):
     assert meta["evaluation"]["extractor"] == "mnist"
     card = (out / "README.md").read_text()
     assert "Fine-tuned from `tiny-base`" in card and "200" in card
+    from huggingface_hub import ModelCard
+
+    parsed = ModelCard(card).data
+    assert parsed.base_model == "kerasgan/tiny-base" and "fine-tuned" in parsed.tags
+    assert {r.metric_type + f"[{r.metric_config}]": r.metric_value
+            for r in parsed.eval_results} == pytest.approx(
+        {k: v for k, v in meta["metrics"].items() if isinstance(v, float)})
     gan = kerasgan.load(str(out))
     with np.load(out / "golden.npz") as golden:
         np.testing.assert_array_equal(gan.generate(golden["latents"]), golden["images_uint8"])

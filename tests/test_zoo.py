@@ -16,6 +16,8 @@ from kerasgan.zoo.hub import files_to_push, push, seed_hf_cache
 from kerasgan.zoo.preset import PresetError, golden_inputs, save_to_preset
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+ZOO = REPO_ROOT / "zoo"
+ZOO_FOLDERS = [p for p in ZOO.iterdir() if (p / "README.md").is_file()]
 REGISTERED = zoo.list_models()
 
 
@@ -240,6 +242,11 @@ def test_push_dry_run_lists_exact_files(tiny_preset, capsys):
     for name in files_to_push(tiny_preset):
         assert name in out
     assert "Would upload 7 files" in out
+    assert "Model card as the Hub reads it: library keras, license apache-2.0" in out
+    push(ZOO / "dcgan-fashion-mnist", "someone/dcgan", dry_run=True)
+    out = capsys.readouterr().out
+    assert "fid (kerasgan-fashion-mnist-classifier-v1; 10,000 generated, 10,000 held-out) " \
+           "on fashion-mnist (test): 29.51" in out
     with pytest.raises(ValueError, match="org/name"):
         push(tiny_preset, "no-slash", dry_run=True)
 
@@ -343,3 +350,31 @@ def test_republishing_keeps_the_old_version_in_the_card_history(tiny_preset, tmp
     card = (zoo / "tiny" / "README.md").read_text()
     assert card.index(": 300 steps") < card.index(": 100 steps")
     assert sorted(p.name for p in zoo.iterdir()) == ["tiny"]      # no staging folder left behind
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in ZOO_FOLDERS))
+def test_every_card_parses_as_the_hub_does_and_lists_its_metrics(name):
+    """huggingface_hub's own ModelCard reads each zoo card; its `model-index` holds
+    exactly the metrics of metadata.json, each named with its feature extractor and
+    sample sizes."""
+    from huggingface_hub import ModelCard
+
+    folder = ZOO / name
+    card = ModelCard((folder / "README.md").read_text())
+    meta = json.loads((folder / "metadata.json").read_text())
+    assert card.data.library_name == "keras" and card.data.license == "apache-2.0"
+    if meta.get("kind") == "feature-classifier":
+        return
+    assert card.data.pipeline_tag == kerasgan.tasks.task_of(meta).pipeline_tag
+    assert card.data.datasets and card.data.model_name == name
+    expected = {k: v for k, v in meta["metrics"].items()
+                if k != "protocol" and isinstance(v, (int, float)) and not isinstance(v, bool)}
+    listed = {(r.metric_type + (f"[{r.metric_config}]" if r.metric_config else "")):
+              r.metric_value for r in card.data.eval_results or []}
+    assert listed == pytest.approx(expected, rel=1e-12)
+    protocol = meta["metrics"].get("protocol", {})
+    for result in card.data.eval_results or []:
+        if result.metric_config:
+            assert result.metric_config in result.metric_name
+        if "num_fake" in protocol:
+            assert f"{protocol['num_fake']:,} generated" in result.metric_name

@@ -63,6 +63,47 @@ def history_entry(meta: dict, revision: str | None, why_replaced: str | None = N
             "metrics": metrics, **({"why_replaced": why_replaced} if why_replaced else {})}
 
 
+def eval_results(meta: dict, task_type: str) -> list:
+    """The card's metrics as `huggingface_hub.EvalResult`s (the `model-index` the Hub
+    renders): each metric's name says its feature extractor and its sample sizes."""
+    from huggingface_hub import EvalResult
+
+    metrics = meta.get("metrics", {})
+    protocol = metrics.get("protocol", {})
+    dataset = meta.get("data", {}).get("dataset", "unknown")
+    reference = str(protocol.get("reference", ""))
+    split = reference.split(":", 1)[1] if ":" in reference else meta.get("data", {}).get("split")
+    sizes = ", ".join(f"{protocol[k]:,} {label}" for k, label in
+                      (("num_fake", "generated"), ("num_real", "held-out")) if k in protocol)
+    results = []
+    for key, value in metrics.items():
+        if key == "protocol" or isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        kind, _, extractor = key.partition("[")
+        details = "; ".join(part for part in (extractor.rstrip("]"), sizes) if part)
+        results.append(EvalResult(
+            task_type=task_type, dataset_type=hub_dataset_id(dataset), dataset_name=dataset,
+            dataset_split=split, metric_type=kind, metric_value=float(value),
+            metric_name=f"{kind} ({details})" if details else kind,
+            metric_config=extractor.rstrip("]") or None))
+    return results
+
+
+def front_matter(meta: dict, *, tags, pipeline_tag=None, base_model=None) -> list[str]:
+    """The card's YAML header, written by `huggingface_hub.ModelCardData` (so the Hub
+    parses it as its own cards): library, license, tags, datasets, pipeline tag,
+    `base_model` for fine-tuned models and the metrics as `model-index`."""
+    from huggingface_hub import ModelCardData
+
+    dataset = meta.get("data", {}).get("dataset")
+    data = ModelCardData(
+        library_name="keras", license="apache-2.0", tags=list(tags),
+        datasets=[hub_dataset_id(dataset)] if dataset else None, pipeline_tag=pipeline_tag,
+        base_model=base_model, model_name=meta.get("name", "model"),
+        eval_results=eval_results(meta, pipeline_tag or "unconditional-image-generation") or None)
+    return ["---", *data.to_yaml().splitlines(), "---"]
+
+
 def render_card(meta: dict) -> str:
     """The model card of a checkpoint's metadata: trained from a config, or fine-tuned."""
     if meta.get("finetuned_from"):
@@ -75,17 +116,7 @@ def render_card(meta: dict) -> str:
     training = meta.get("training", {})
     tags = ["gan", "kerasgan", meta.get("variant", meta.get("class_name", "gan")).lower(),
             "image-generation"]
-    front = [
-        "---",
-        "library_name: keras",
-        "license: apache-2.0",
-        "tags:",
-        *[f"- {t}" for t in tags],
-        "datasets:",
-        f"- {hub_dataset_id(dataset)}",
-        f"pipeline_tag: {task.pipeline_tag}",
-        "---",
-    ]
+    front = front_matter(meta, tags=tags, pipeline_tag=task.pipeline_tag)
     class_names = task.class_names(meta)
     usage = task.card_usage(meta)
     serving = task.card_serving(meta)
@@ -166,12 +197,12 @@ def _fine_tuned_card(meta: dict) -> str:
                      "held-out images: compare before with after only; at this size every "
                      "metric carries a large sample-size bias (docs/metrics.md).")
     notes = "\n".join(notes)
-    return f"""---
-library_name: keras
-license: apache-2.0
-tags: [gan, kerasgan, fine-tuned]
-base_model: kerasgan/{base['name']}
----
+    from kerasgan.tasks import task_of
+
+    front = "\n".join(front_matter(meta, tags=["gan", "kerasgan", "fine-tuned"],
+                                   pipeline_tag=task_of(meta).pipeline_tag,
+                                   base_model=f"kerasgan/{base['name']}"))
+    return f"""{front}
 # {meta['name']}
 
 Fine-tuned from `{base['name']}` (revision `{base['revision']}`) on

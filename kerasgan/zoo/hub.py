@@ -18,6 +18,28 @@ def files_to_push(folder) -> list[str]:
                   if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts))
 
 
+def describe_card(path) -> str:
+    """The card as the Hub parses it (`huggingface_hub.ModelCard`): its metadata and the
+    evaluation results of its `model-index`. A card that does not parse is an error."""
+    from huggingface_hub import ModelCard
+
+    path = Path(path)
+    if not path.is_file():
+        return f"No model card ({path.name}): the Hub page would be empty."
+    card = ModelCard(path.read_text())
+    data = card.data
+    lines = [f"Model card as the Hub reads it: library {data.library_name}, license "
+             f"{data.license}, pipeline {data.pipeline_tag or '-'}, datasets "
+             f"{', '.join(data.datasets or []) or '-'}"
+             + (f", base model {data.base_model}" if data.base_model else "")]
+    for result in data.eval_results or []:
+        lines.append(f"  {result.metric_name} on {result.dataset_name} ({result.dataset_split}):"
+                     f" {result.metric_value:.4g}")
+    if not data.eval_results:
+        lines.append("  no evaluation results")
+    return "\n".join(lines)
+
+
 def push(folder, repo_id: str, *, dry_run: bool = False, private: bool = False,
          commit_message: str | None = None) -> str | None:
     """Uploads a checkpoint folder with `huggingface_hub.upload_folder`.
@@ -34,6 +56,7 @@ def push(folder, repo_id: str, *, dry_run: bool = False, private: bool = False,
           f"to https://huggingface.co/{repo_id}:")
     for name in files:
         print(f"  {name}  ({(folder / name).stat().st_size} bytes)")
+    print(describe_card(folder / "README.md"))
     if dry_run:
         return None
     from huggingface_hub import HfApi
