@@ -124,6 +124,16 @@ def zoo_rows(names) -> list[dict]:
     return rows
 
 
+def enlarge(image: np.ndarray, target: int = 320) -> np.ndarray:
+    """A result as the page shows it: gray as (H, W) (what PIL writes), enlarged by the
+    whole factor (nearest) that brings its longer side closest to `target` pixels."""
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = image[..., 0]
+    factor = max(1, target // max(image.shape[:2]))
+    return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
+
+
 def run_request(cache: ModelCache, name: str, action: str, values: dict):
     """(image or None, code, GIF path or None, message) for one request: errors become
     the message, never an exception out of the page."""
@@ -143,8 +153,8 @@ def run_request(cache: ModelCache, name: str, action: str, values: dict):
             image, code, gif = interpolation(gan, task, request)
         else:
             image, code, gif = task.demo_run(gan, name, action, request)
-        if image is not None and image.ndim == 3 and image.shape[-1] == 1:
-            image = image[..., 0]  # gray: PIL writes (H, W), not (H, W, 1)
+        if image is not None:
+            image = enlarge(image)
         code = f'import kerasgan\ngan = kerasgan.load("{name}")\n{code}'
         return image, code, gif, ""
     except Exception as error:  # shown on the page, never a dead page
@@ -205,7 +215,9 @@ def build_app(names=None):
     rows = zoo_rows(names)
     first = controls_for(names[0])
 
-    with gr.Blocks(title="kerasgan zoo") as app:
+    # Small images shown large: keep their pixels sharp.
+    css = "#result img, #source img {image-rendering: pixelated;}"
+    with gr.Blocks(title="kerasgan zoo", css=css) as app:
         gr.Markdown("# kerasgan zoo\nEvery checkpoint, steered in the browser. Results "
                     "download as PNG; the code under each reproduces it in Python.")
         gr.Dataframe([[r[k] for k in ("name", "task", "data", "resolution", "parameters",
@@ -215,12 +227,12 @@ def build_app(names=None):
         gr.Gallery([(r["samples"], r["name"]) for r in rows if r["samples"]], columns=4,
                    height="auto", label="Samples", allow_preview=True)
         with gr.Row():
-            model = gr.Dropdown(names, value=names[0], label="Model")
+            model = gr.Dropdown(names, value=names[0], label="Model", elem_id="model")
             action = gr.Dropdown(first["actions"], value=first["actions"][0], label="Show",
-                                 allow_custom_value=True)
+                                 allow_custom_value=True, elem_id="action")
         with gr.Row():
-            seed = gr.Number(0, precision=0, label="Seed")
-            count = gr.Slider(1, 64, 16, step=1, label="Images")
+            seed = gr.Number(0, precision=0, label="Seed", elem_id="seed")
+            count = gr.Slider(1, 64, 16, step=1, label="Images", elem_id="count")
             low, high, off = first["truncation"]
             truncation = gr.Slider(low, high, off, step=0.05,
                                    label="Truncation (off at its default)")
@@ -228,7 +240,8 @@ def build_app(names=None):
         with gr.Row():
             label = gr.Dropdown(first["classes"], label="Class", allow_custom_value=True,
                                 visible="label" in first["controls"])
-            caption = gr.Textbox(label="Caption", visible="caption" in first["controls"])
+            caption = gr.Textbox(label="Caption", visible="caption" in first["controls"],
+                                 elem_id="caption")
             category = gr.Slider(0, 9, 0, step=1, label="Category code",
                                  visible="codes" in first["controls"])
             continuous_1 = gr.Slider(-2, 2, 0, step=0.1, label="Continuous code 1",
@@ -241,13 +254,14 @@ def build_app(names=None):
                                visible="mixing" in first["controls"])
             crossover = gr.Slider(0, first["num_ws"], first["num_ws"] // 2, step=1,
                                   label="Crossover layer", visible="mixing" in first["controls"])
-        image = gr.Image(type="numpy", label="Source image", image_mode=None,
+        image = gr.Image(type="numpy", label="Source image", image_mode=None, elem_id="source",
                          visible="image" in first["controls"])
-        run = gr.Button("Run", variant="primary")
-        message = gr.Markdown()
-        result = gr.Image(type="numpy", format="png", label="Result (PNG)", interactive=False)
+        run = gr.Button("Run", variant="primary", elem_id="run")
+        message = gr.Markdown(elem_id="message")
+        result = gr.Image(type="numpy", format="png", label="Result (PNG)", interactive=False,
+                          elem_id="result", height=360)
         animation = gr.Image(type="filepath", label="Animation (GIF)", interactive=False)
-        code = gr.Code(language="python", label="Reproduce in Python")
+        code = gr.Code(language="python", label="Reproduce in Python", elem_id="code")
         inputs = [seed, count, truncation, label, caption, category, continuous_1,
                   continuous_2, image, direction, seed_b, crossover, steps]
 

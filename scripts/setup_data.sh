@@ -5,7 +5,8 @@ set -euo pipefail
 # Fashion-MNIST (IDX files) and the fonts the captioned glyphs are rendered from
 # (kerasgan.glyphs: fonts-noto-core's Latin faces, the URW base 35, Liberation, FreeFont, DejaVu).
 # fonts-noto-color-emoji: the RGB emoji the super-resolution checkpoints learn.
-PACKAGES="dataset-fashion-mnist fonts-noto-color-emoji fonts-dejavu-core fonts-liberation fonts-freefont-ttf fonts-urw-base35 fonts-noto-core"
+# chromium, chromium-driver: the browser the demo's tests drive (headless).
+PACKAGES="dataset-fashion-mnist fonts-noto-color-emoji fonts-dejavu-core fonts-liberation fonts-freefont-ttf fonts-urw-base35 fonts-noto-core chromium chromium-driver"
 MISSING=""
 for pkg in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || MISSING="$MISSING $pkg"

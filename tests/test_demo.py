@@ -61,10 +61,6 @@ def png(path) -> np.ndarray:
     return np.asarray(Image.open(path))
 
 
-def squeezed(grid):
-    return grid[..., 0] if grid.shape[-1] == 1 else grid
-
-
 def test_gallery_lists_every_registered_model():
     rows = demo.zoo_rows(kerasgan.list_models())
     assert [r["name"] for r in rows] == kerasgan.list_models()
@@ -87,7 +83,7 @@ def test_samples_match_generate_pixel_for_pixel(served):
         "dcgan-fashion-mnist", "samples", *controls(seed=3, count=4), api_name="/run")
     assert message == "" and animation is None
     gan = kerasgan.load("dcgan-fashion-mnist")
-    np.testing.assert_array_equal(png(image), squeezed(image_grid(gan.generate(4, seed=3))))
+    np.testing.assert_array_equal(png(image), demo.enlarge(image_grid(gan.generate(4, seed=3))))
     # The code shown reproduces it.
     namespace = {}
     exec(code, namespace)
@@ -103,20 +99,20 @@ def test_class_caption_and_code_controls(served):
                                              *controls(seed=1, label="Sneaker"), api_name="/run")
     gan = kerasgan.load("cgan-fashion-mnist")
     np.testing.assert_array_equal(
-        png(image), squeezed(image_grid(gan.generate(4, labels="Sneaker", seed=1))))
+        png(image), demo.enlarge(image_grid(gan.generate(4, labels="Sneaker", seed=1))))
     assert "labels='Sneaker'" in code
     image, _, code, _ = client.predict("stackgan-glyphs", "samples",
                                        *controls(seed=2, caption="latin small letter b"),
                                        api_name="/run")
     gan = kerasgan.load("stackgan-glyphs")
-    np.testing.assert_array_equal(png(image), squeezed(image_grid(
+    np.testing.assert_array_equal(png(image), demo.enlarge(image_grid(
         gan.generate(4, captions="latin small letter b", seed=2))))
     image, _, _, _ = client.predict("infogan-mnist", "samples",
                                     *controls(category=3, continuous_1=1.0, continuous_2=-1.0),
                                     api_name="/run")
     gan = kerasgan.load("infogan-mnist")
     expected = gan.generate(4, codes={"category": 3, "continuous": [1.0, -1.0]}, seed=0)
-    np.testing.assert_array_equal(png(image), squeezed(image_grid(expected)))
+    np.testing.assert_array_equal(png(image), demo.enlarge(image_grid(expected)))
 
 
 def test_uploaded_images_are_translated_upscaled_and_reconstructed(served, tmp_path):
@@ -130,7 +126,7 @@ def test_uploaded_images_are_translated_upscaled_and_reconstructed(served, tmp_p
     assert message == "", message
     gan = kerasgan.load("pix2pix-fashion-mnist-edges")
     expected = image_grid(np.stack([sources[0], gan.translate(sources[:1])[0]]), rows=1)
-    np.testing.assert_array_equal(png(image), squeezed(expected))
+    np.testing.assert_array_equal(png(image), demo.enlarge(expected))
     assert "gan.translate(source)" in code
     # An RGB upload to a gray model is converted; super-resolution takes any size.
     low, _ = kerasgan.data.load_pairs("emoji-sr-4x", "test")
@@ -138,7 +134,8 @@ def test_uploaded_images_are_translated_upscaled_and_reconstructed(served, tmp_p
     Image.fromarray(low[0][:12, :10]).save(rgb)
     image, _, _, message = client.predict("srgan-emoji-4x", "upscale",
                                           *controls(image=handle_file(str(rgb))), api_name="/run")
-    assert message == "" and png(image).shape[0] == 48 + 4
+    # The 12x10 source enlarged 4x beside its 48x40 upscale, in a grid padded by 2.
+    assert message == "" and png(image).shape[:2] == demo.enlarge(np.zeros((52, 86))).shape
     image, _, _, message = client.predict("bigan-fashion-mnist", "reconstruction",
                                           *controls(image=handle_file(str(path))),
                                           api_name="/run")
@@ -154,7 +151,7 @@ def test_interpolation_comes_as_an_animated_gif(served):
     assert gif.format == "GIF" and gif.n_frames >= 6
     gan = kerasgan.load("dcgan-fashion-mnist")
     walk = kerasgan.latent.interpolation_images(gan, num_paths=1, steps=6, seed=5)
-    np.testing.assert_array_equal(png(frames), squeezed(image_grid(walk[0], rows=1)))
+    np.testing.assert_array_equal(png(frames), demo.enlarge(image_grid(walk[0], rows=1)))
 
 
 @pytest.mark.parametrize("model, action, values, message", [
@@ -257,12 +254,13 @@ def test_style_mixing_and_projection_of_a_style_model(tmp_path, mnist_small):
     a, b = loaded.make_latents(3, seed=0), loaded.make_latents(3, seed=1)
     expected = image_grid(np.concatenate([loaded.generate(latents=a), loaded.generate(latents=b),
                                           loaded.mix_styles(a, b, 4)]), rows=3, cols=3)
-    np.testing.assert_array_equal(image, squeezed(expected))
+    np.testing.assert_array_equal(image, demo.enlarge(expected))
     assert "gan.mix_styles(a, b, crossover=4)" in code
     values = dict(values, image=np.pad(mnist_small[0][0, ..., 0], 2), steps=2,
                   truncation=0.5)
     image, code, _, message = demo.run_request(cache, folder, "projection", values)
-    assert message == "" and image.shape == (36, 70) and "error here" in code
+    assert message == "" and image.shape == demo.enlarge(np.zeros((36, 70))).shape
+    assert "error here" in code
     image, _, _, message = demo.run_request(cache, folder, "samples", values)
-    np.testing.assert_array_equal(image, squeezed(image_grid(loaded.generate(3, seed=0,
+    np.testing.assert_array_equal(image, demo.enlarge(image_grid(loaded.generate(3, seed=0,
                                                                              truncation=0.5))))
