@@ -64,7 +64,10 @@ def test_preset_layout_and_exact_reload(tiny_preset):
     assert {"config.json", "metadata.json", "generator.weights.h5", "discriminator.weights.h5",
             "README.md", "samples.png", "golden.npz"} <= names
     card = (tiny_preset / "README.md").read_text()
-    assert card.startswith("---\nlibrary_name: keras\n") and "- kerasgan" in card
+    from huggingface_hub import ModelCard
+
+    assert card.startswith("---\n") and "- kerasgan" in card
+    assert ModelCard(card).data.library_name == "keras"
     meta = json.loads((tiny_preset / "metadata.json").read_text())
     assert meta["versions"]["keras"] and meta["parameters"]["generator"] > 0
     gan = kerasgan.load(str(tiny_preset), with_discriminator=True)

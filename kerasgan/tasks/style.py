@@ -40,6 +40,9 @@ class StyleBased(Unconditional):
             return grid, code + f"\n# error here: {float(found.error[0]):.1f} levels", None
         return super().demo_run(gan, name, action, request)
 
+    def card_usage(self, meta):
+        return "gan.generate(16, seed=0, truncation=0.7)  # psi in W; uint8, NHWC"
+
     def preset_metadata(self, gan):
         return {"num_ws": int(gan.num_ws), "w_dim": int(gan.w_dim)}
 
