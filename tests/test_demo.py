@@ -77,8 +77,7 @@ def test_gallery_lists_every_registered_model():
 
 
 def test_samples_match_generate_pixel_for_pixel(served):
-    app, client, _, startup = served
-    assert startup < 60, startup
+    app, client, _, _ = served
     image, animation, code, message = client.predict(
         "dcgan-fashion-mnist", "samples", *controls(seed=3, count=4), api_name="/run")
     assert message == "" and animation is None
