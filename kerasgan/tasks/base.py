@@ -147,7 +147,7 @@ class Task:
         from kerasgan.utils import image_grid
 
         arguments = self.demo_generate_arguments(gan, request)
-        low, high, off = self.demo_truncation
+        off = self.demo_truncation[2]
         truncation = None if request.truncation in (None, off) else float(request.truncation)
         shown = "".join(f"{key}={value!r}, " for key, value in arguments.items())
         if action == "samples":
@@ -180,17 +180,16 @@ def _takers(option):
 
 
 def image_demo(gan, request, shape, call: str, run, any_size: bool = False):
-    """The demo of an image-in, image-out model: the uploaded source beside the result
-    (each scaled to the larger's height, nearest), and the lines that reproduce it."""
+    """The demo of an image-in, image-out model: the uploaded source (enlarged, nearest,
+    to the result's height) beside the result, and the lines that reproduce it."""
     import numpy as np
 
     from kerasgan.utils import image_for_model, image_grid
 
     source = image_for_model(request.image, shape, any_size=any_size)
     result = run(source[None])[0]
-    if result.shape[-1] != source.shape[-1]:
-        source = np.repeat(source, result.shape[-1], axis=-1) if source.shape[-1] == 1 \
-            else source
+    if source.shape[-1] == 1 and result.shape[-1] == 3:  # shown beside an RGB result
+        source = np.repeat(source, 3, axis=-1)
     factor = max(1, result.shape[0] // source.shape[0])
     source = np.repeat(np.repeat(source, factor, 0), factor, 1)
     code = f"source = ...  # uint8 (1, H, W, C)\nresult = gan.{call}"
