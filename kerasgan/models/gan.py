@@ -141,6 +141,14 @@ def _short_repr(value, limit: int = 80) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+class UntrackedCache:
+    """A plain holder Keras does not track (a dict attribute would be): composed sampling
+    models that share a variant's networks (LAPGAN's pyramid, StyleGAN's tools)."""
+
+    def __init__(self):
+        self.models = {}
+
+
 @keras.saving.register_keras_serializable(package="kerasgan")
 class GAN(keras.Model):
     """An unconditional GAN: `generator(z) -> image`, `discriminator(image) -> logit`.

@@ -59,7 +59,8 @@ import tensorflow as tf
 from keras import layers
 
 from kerasgan.models._registry import register_variant
-from kerasgan.models.gan import GAN, GroupLosses, UpdateGroup, check_num_images
+from kerasgan.models.gan import (GAN, GroupLosses, UntrackedCache, UpdateGroup,
+                                 check_num_images)
 from kerasgan.utils import to_uint8
 
 SIZES = {
@@ -148,13 +149,6 @@ def build_residual_discriminator(image_shape=(16, 16, 1), filters=128, dropout=0
     return keras.Model(images, logits, name=name)
 
 
-class _Cache:
-    """A plain holder Keras does not track (a dict attribute would be)."""
-
-    def __init__(self):
-        self.models = {}
-
-
 @register_variant("lapgan")
 class LAPGAN(GAN):
     """A Laplacian pyramid of GANs, 3 levels (see the module docstring).
@@ -202,7 +196,7 @@ class LAPGAN(GAN):
                              f"{self.coarse_latent_dim} + {' + '.join(map(str, self.noise_sizes))}"
                              f" = {self.latent_dim}.")
         # Not a tracked attribute: the pyramid models share the level networks' weights.
-        self._pyramid_cache = _Cache()
+        self._pyramid_cache = UntrackedCache()
 
     @classmethod
     def from_size(cls, size="small", *, image_shape=(32, 32, 1), latent_dim=100,

@@ -74,8 +74,8 @@ from kerasgan.layers.progressive import EqualizedConv2D, EqualizedDense, PixelNo
 from kerasgan.layers.style import (BroadcastStyles, ConstantInput, FixedNoise, MixStyles,
                                    ModulatedConv2D, Truncation, WAverage, fixed_noise)
 from kerasgan.models._registry import register_variant
-from kerasgan.models.gan import GAN, GroupLosses, check_num_images
-from kerasgan.models.progan import resolutions
+from kerasgan.models.gan import GAN, GroupLosses, UntrackedCache, check_num_images
+from kerasgan.models.progan import _filters, resolutions
 from kerasgan.utils import to_uint8
 
 #: feature maps at resolution r: min(max_filters, filter_base // r).
@@ -85,10 +85,6 @@ SIZES = {
     "base": {"w_dim": 512, "mapping_layers": 8, "filter_base": 16384, "max_filters": 512},
 }
 SQRT2 = math.sqrt(2.0)
-
-
-def _filters(resolution, filter_base, max_filters):
-    return min(max_filters, filter_base // resolution)
 
 
 def build_mapping(latent_dim=128, w_dim=128, num_layers=4, learning_rate_multiplier=0.01,
@@ -190,13 +186,6 @@ class Projection:
     error: np.ndarray
 
 
-class _Cache:
-    """A plain holder Keras does not track (a dict attribute would be)."""
-
-    def __init__(self):
-        self.models = {}
-
-
 @register_variant("stylegan", aliases=("stylegan2",))
 class StyleGAN(GAN):
     """A style-based generator with StyleGAN2's synthesis (see the module docstring).
@@ -276,7 +265,7 @@ class StyleGAN(GAN):
         self.path_length_mean = self.add_weight(
             name="path_length_mean", shape=(), initializer="zeros", trainable=False,
             aggregation="only_first_replica")
-        self._style_cache = _Cache()
+        self._style_cache = UntrackedCache()
 
     @classmethod
     def from_size(cls, size="small", *, image_shape=(32, 32, 1), latent_dim=None,
@@ -475,10 +464,6 @@ class StyleGAN(GAN):
             ws = BroadcastStyles(self.num_ws)(self.sampling_network("mapping")(latents))
             return keras.Model(latents, self.synthesis_model()(ws), name="stylegan_sampler")
         return self._cached("sampler", build)
-
-    @property
-    def image_shape(self) -> tuple[int, int, int]:
-        return tuple(int(d) for d in self.generator.outputs[0].shape[1:])
 
     # ------------------------------------------------------------ latent tools
     def _run(self, model, arrays, batch_size=256, output="uint8"):
