@@ -181,7 +181,7 @@ def interpolation(gan, task, request):
     return image_grid(walk[0], rows=1), code, str(gif)
 
 
-def controls_for(name: str, cache: ModelCache | None = None) -> dict:
+def controls_for(name: str) -> dict:
     """What the page shows for a model, from its task: actions, controls, class names,
     the truncation range, the number of styles (read from the card, no model load)."""
     from kerasgan.tasks import task_of
@@ -192,8 +192,7 @@ def controls_for(name: str, cache: ModelCache | None = None) -> dict:
     task = task_of(meta)
     return {"actions": list(task.demo_actions), "controls": list(task.demo_controls),
             "classes": task.class_names(meta) or [], "truncation": list(task.demo_truncation),
-            "captions": list(meta.get("captions") or []), "num_ws": meta.get("num_ws", 8),
-            "card": (resolve(name)[0] / "README.md")}
+            "captions": list(meta.get("captions") or []), "num_ws": meta.get("num_ws", 8)}
 
 
 def build_app(names=None):
