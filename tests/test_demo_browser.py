@@ -56,7 +56,7 @@ def page():
         app.close()
 
 
-def result_png(browser, previous=None, timeout=90):
+def result_png(browser, previous=None, timeout=300):
     """The result image's bytes once it is there (and differs from `previous`)."""
     deadline = time.time() + timeout
     while time.time() < deadline:
