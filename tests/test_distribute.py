@@ -67,6 +67,10 @@ def test_mirrored_two_cpus_matches_one_device(case, equivalence_runs):
         if repeat > 1e-5:
             warnings.warn(f"Two {side} runs of the {case} case landed {repeat:.3g} apart: "
                           f"that run is not reproducible here.\n{result.stdout}")
+    steps = [int(n) for n in re.search(r"STEPS (.*)", result.stdout).group(1).split()]
+    if min(steps) < max(steps):
+        warnings.warn(f"A run of the {case} case trained {min(steps)} of its {max(steps)} "
+                      f"steps (Keras saw its input end early).\n{result.stdout}")
     fields = re.search(r"LOSSES (.*)", result.stdout).group(1).split()
     losses = {fields[i]: (float(fields[i + 1]), float(fields[i + 2]))
               for i in range(0, len(fields), 3)}
