@@ -74,7 +74,7 @@ OPTIONAL_KEYS = {"model": {"variant", "num_classes", "image_shape", "d_normaliza
                            "cycle_weight", "identity_weight", "history_size", "scale",
                            "adversarial_weight", "content_loss", "generator_init",
                            "phase_steps", "drift", "style_mixing", "path_length_weight",
-                           "r1_gamma", "d_downsamples"},
+                           "r1_gamma", "d_downsamples", "d_dropout"},
                  "data": {"dataset", "image_size", "channels", "data_dir", "download"},
                  "optimizer": {"variant_defaults"}}
 #: keys that only some variants take (each is checked against the variant's arguments).
@@ -83,7 +83,7 @@ VARIANT_KEYS = ("num_classes", "image_shape", "d_normalization", "l1_weight", "k
                 "unrolled_learning_rate", "minibatch_stddev", "simultaneous_updates",
                 "mode_seeking_weight", "cycle_weight", "identity_weight", "history_size",
                 "scale", "adversarial_weight", "content_loss", "phase_steps", "drift",
-                "style_mixing", "path_length_weight", "r1_gamma", "d_downsamples")
+                "style_mixing", "path_length_weight", "r1_gamma", "d_downsamples", "d_dropout")
 KNOWN_SECTIONS = set(DEFAULTS) | {"name", "description"}
 PRECISION_SETTINGS = ("auto", "off", "float32", "mixed_float16", "mixed_bfloat16")
 PENALTY_KINDS = ("gradient_penalty", "r1", "none")
@@ -181,7 +181,7 @@ def config_rules() -> dict[str, dict[str, Rule]]:
                   "phase_steps": integer(1), "drift": number(minimum=0),
                   "style_mixing": number(minimum=0),
                   "path_length_weight": number(minimum=0), "r1_gamma": number(minimum=0),
-                  "d_downsamples": integer(0, 2)},
+                  "d_downsamples": integer(0, 2), "d_dropout": number(minimum=0, below=1)},
         "data": {"dataset": text(), "split": text(), "batch_size": integer(1),
                  "labels": boolean(),
                  "image_size": either(integer(1), list_of(integer(1), length=2)),
