@@ -179,7 +179,10 @@ def weight_differences(a, b):
 # then trains differently from every other (losses 1.10 vs 1.61 after 3 steps, from the
 # same weights), and so could a mirrored one. Such a run trained 2 of its 3 steps: Keras
 # got an end of data from the 3-batch pipeline early and warned "Your input ran out of
-# data" (about 1 run in 40, two processes beside a training; see issue #24). The closest
+# data", and the pipeline's in-memory cache had completed short (a plain iteration then
+# gives 2 batches). scripts/repro_short_epoch.py, two at a time beside a training: 2 of
+# 336 OneDeviceStrategy fits, 0 of 330 without the cache, 0 of 1,878 under the default
+# strategy (no MultiDeviceIterator); issue #24. The closest
 # one-device/mirrored pair is compared; REPEAT reports how far each side's two runs were
 # apart (0 unless a run was not reproducible), STEPS how many steps each run trained.
 references = [run(tf.distribute.OneDeviceStrategy("/cpu:0")) for _ in range(2)]
