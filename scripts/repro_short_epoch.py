@@ -47,7 +47,7 @@ while time.time() < end:
     steps = []
     gan.fit(ds, epochs=1, steps_per_epoch=3, verbose=0,
             callbacks=[keras.callbacks.LambdaCallback(
-                on_train_batch_end=lambda batch, logs: steps.append(batch))])
+                on_train_batch_end=lambda batch, logs, steps=steps: steps.append(batch))])
     runs += 1
     if len(steps) != 3:
         short += 1
