@@ -199,7 +199,7 @@ def load_image_folder(path, *, image_size=(64, 64), channels: int = 3, labels: b
 
 def image_folder(path, *, image_size=(64, 64), channels: int = 3, labels: bool = False,
                  batch_size: int = 64, shuffle: bool = True, on_error: str = "skip",
-                 drop_remainder: bool = True, cache: bool = True,
+                 drop_remainder: bool = True, cache: bool = False,
                  seed: int | None = None, return_info: bool = False):
     """A pipeline from a folder of images, with or without class subfolders.
 

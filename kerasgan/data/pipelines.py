@@ -60,6 +60,11 @@ def _scale(images):
 
 
 def _finish(ds, batch_size, shuffle, cache, drop_remainder, seed, size):
+    # No cache by default: the arrays are in memory already and the map is a cast. Read
+    # through a tf.distribute strategy's MultiDeviceIterator, TF's in-memory cache now
+    # and then completed short on its first pass, and every later epoch then trained on
+    # part of the data (issue #24: 2 of 336 OneDeviceStrategy fits, 0 of 330 without it;
+    # scripts/repro_short_epoch.py).
     if cache:
         ds = ds.cache()
     if shuffle:
@@ -72,13 +77,15 @@ def _finish(ds, batch_size, shuffle, cache, drop_remainder, seed, size):
 
 def from_numpy(images, labels=None, *, batch_size: int = 128, shuffle: bool = True,
                num_classes: int | None = None, drop_remainder: bool = True,
-               cache: bool = True, seed: int | None = None) -> tf.data.Dataset:
+               cache: bool = False, seed: int | None = None) -> tf.data.Dataset:
     """A pipeline from NumPy arrays.
 
     Args:
         images: uint8 in [0, 255] or float in [-1, 1], shape `(N, H, W[, C])`.
         labels: optional integer class ids, shape `(N,)`.
         num_classes: when given, labels are checked to lie in `[0, num_classes)`.
+        cache: keep the scaled float32 copy in memory after the first pass (off: see
+            `_finish`).
 
     Example:
     >>> ds = from_numpy(np.zeros((256, 28, 28), np.uint8), batch_size=64)
@@ -101,7 +108,7 @@ def from_numpy(images, labels=None, *, batch_size: int = 128, shuffle: bool = Tr
 
 
 def from_pairs(sources, targets, *, batch_size: int = 128, shuffle: bool = True,
-               drop_remainder: bool = True, cache: bool = True,
+               drop_remainder: bool = True, cache: bool = False,
                seed: int | None = None) -> tf.data.Dataset:
     """A pipeline of `(source, target)` image pairs for image-to-image models.
 
@@ -131,7 +138,7 @@ def from_pairs(sources, targets, *, batch_size: int = 128, shuffle: bool = True,
 
 
 def from_captions(images, captions, *, batch_size: int = 64, shuffle: bool = True,
-                  drop_remainder: bool = True, cache: bool = True,
+                  drop_remainder: bool = True, cache: bool = False,
                   seed: int | None = None) -> tf.data.Dataset:
     """A pipeline of `(image, caption)` pairs for text-to-image models; captions stay
     strings (the model tokenizes them).

@@ -359,7 +359,8 @@ def from_tfds(name, split: str = "train", *, data_dir=None, image_key: str | Non
     """A pipeline from a TensorFlow Datasets image dataset.
 
     Yields float32 NHWC images in [-1, 1], or `(images, int32 labels)`, shuffled,
-    batched, cached and prefetched like `kerasgan.data.from_numpy`.
+    batched and prefetched like `kerasgan.data.from_numpy`, and cached (decoded, as
+    uint8) by default, since decoding is the cost here.
 
     Args:
         name: a TFDS name (`"cifar10"`, `"celeb_a"`, `"NAME/CONFIG:VERSION"`) or a

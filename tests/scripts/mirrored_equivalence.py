@@ -182,7 +182,8 @@ def weight_differences(a, b):
 # data", and the pipeline's in-memory cache had completed short (a plain iteration then
 # gives 2 batches). scripts/repro_short_epoch.py, two at a time beside a training: 2 of
 # 336 OneDeviceStrategy fits, 0 of 330 without the cache, 0 of 1,878 under the default
-# strategy (no MultiDeviceIterator); issue #24. The closest
+# strategy (no MultiDeviceIterator); issue #24. The in-memory pipelines no longer cache
+# by default; the second run per side stays until that has held over full suites. The closest
 # one-device/mirrored pair is compared; REPEAT reports how far each side's two runs were
 # apart (0 unless a run was not reproducible), STEPS how many steps each run trained.
 references = [run(tf.distribute.OneDeviceStrategy("/cpu:0")) for _ in range(2)]
