@@ -2,7 +2,6 @@ import os
 import re
 import subprocess
 import sys
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -62,15 +61,10 @@ def test_mirrored_two_cpus_matches_one_device(case, equivalence_runs):
     history = re.search(r"HISTORY (\S+)", result.stdout)
     if history:  # generated images in [-1, 1]; a replica filling the buffer alone gives ~1
         assert float(history.group(1)) < 1e-3, result.stdout
-    repeats = re.search(r"REPEAT (\S+) (\S+)", result.stdout)
-    for side, repeat in zip(("one-device", "mirrored"), map(float, repeats.groups())):
-        if repeat > 1e-5:
-            warnings.warn(f"Two {side} runs of the {case} case landed {repeat:.3g} apart: "
-                          f"that run is not reproducible here.\n{result.stdout}")
-    steps = [int(n) for n in re.search(r"STEPS (.*)", result.stdout).group(1).split()]
-    if min(steps) < max(steps):
-        warnings.warn(f"A run of the {case} case trained {min(steps)} of its {max(steps)} "
-                      f"steps (Keras saw its input end early).\n{result.stdout}")
+    # Each run trained every step: an input that ended early made runs "train
+    # differently" (issue #24).
+    asked, *trained = map(int, re.search(r"STEPS (.*)", result.stdout).group(1).split())
+    assert trained == [asked, asked], result.stdout
     fields = re.search(r"LOSSES (.*)", result.stdout).group(1).split()
     losses = {fields[i]: (float(fields[i + 1]), float(fields[i + 2]))
               for i in range(0, len(fields), 3)}

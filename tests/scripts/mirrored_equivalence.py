@@ -15,8 +15,8 @@ Usage: python mirrored_equivalence.py none|gp|pix2pix|stackgan|sngan|infogan|big
 
 Prints `MAXDIFF <largest |single - mirrored| over every weight> UPDATE <how far
 training moved the trainable weights>`, the last losses of both runs, and the weights
-that differ most, so a failure names what diverged, and REPEAT: how far the two runs of
-each side landed apart (0 unless a run is not reproducible).
+that differ most, so a failure names what diverged, and STEPS: the steps asked for and
+the steps each run trained.
 """
 
 import os
@@ -175,26 +175,16 @@ def weight_differences(a, b):
     return [float(np.abs(x - y).max()) for x, y in zip(a.get_weights(), b.get_weights())]
 
 
-# Each side runs twice: on CI, and here under load, a one-device run in a process now and
-# then trains differently from every other (losses 1.10 vs 1.61 after 3 steps, from the
-# same weights), and so could a mirrored one. Such a run trained 2 of its 3 steps: Keras
-# got an end of data from the 3-batch pipeline early and warned "Your input ran out of
-# data", and the pipeline's in-memory cache had completed short (a plain iteration then
-# gives 2 batches). scripts/repro_short_epoch.py, two at a time beside a training: 2 of
-# 336 OneDeviceStrategy fits, 0 of 330 without the cache, 0 of 1,878 under the default
-# strategy (no MultiDeviceIterator); issue #24. The in-memory pipelines no longer cache
-# by default; the second run per side stays until that has held over full suites. The closest
-# one-device/mirrored pair is compared; REPEAT reports how far each side's two runs were
-# apart (0 unless a run was not reproducible), STEPS how many steps each run trained.
-references = [run(tf.distribute.OneDeviceStrategy("/cpu:0")) for _ in range(2)]
-mirrors = [run(tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])) for _ in range(2)]
-assert all(m.distribute_strategy.num_replicas_in_sync == 2 for m, _ in mirrors)
-print("REPEAT", max(weight_differences(references[0][0], references[1][0])),
-      max(weight_differences(mirrors[0][0], mirrors[1][0])))
-print("STEPS", *(gan.steps_run for gan, _ in [*references, *mirrors]))
-(single, h1), (mirrored, h2) = min(
-    ((ref, mir) for ref in references for mir in mirrors),
-    key=lambda pair: max(weight_differences(pair[0][0], pair[1][0])))
+# One run per side. Runs used to "train differently" now and then (losses 1.10 vs 1.61
+# after 3 steps, from the same weights): they trained 2 of their 3 steps, because TF's
+# in-memory cache, read through the strategy's MultiDeviceIterator, completed short on
+# its first pass (issue #24; scripts/repro_short_epoch.py: 2 of 336 OneDeviceStrategy
+# fits with the cache, 0 of 330 without). The in-memory pipelines no longer cache by
+# default; STEPS shows that each run trained every step.
+single, h1 = run(tf.distribute.OneDeviceStrategy("/cpu:0"))
+mirrored, h2 = run(tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))
+assert mirrored.distribute_strategy.num_replicas_in_sync == 2
+print("STEPS", STEPS, single.steps_run, mirrored.steps_run)
 diffs = weight_differences(single, mirrored)
 # The history buffers hold generated images, not weights: they inherit the generators'
 # rounding through a whole forward pass (7e-5 on CI's CPU), so they get their own line.
