@@ -12,7 +12,8 @@ from kerasgan import distribute
 SCRIPTS = Path(__file__).parent / "scripts"
 
 
-# DCGAN (batch norm), WGAN-GP (layer-norm critic, gradient penalty), Pix2Pix (adversarial
+# DCGAN (batch norm), the conditional GAN's MLP discriminator (dropout: each replica
+# keeps its rows of the global batch's mask, as BiGAN's and LAPGAN's do), WGAN-GP (layer-norm critic, gradient penalty), Pix2Pix (adversarial
 # + L1), StackGAN (matching-aware D with mismatched captions, KL term), SNGAN (spectral
 # norm's power iteration), InfoGAN (Q head in the `g` group), BiGAN (three networks),
 # CycleGAN and DiscoGAN (four networks, shared translations; CycleGAN's history buffer),
@@ -20,7 +21,7 @@ SCRIPTS = Path(__file__).parent / "scripts"
 # (six networks, one G/D pair per pyramid level), ProGAN (fade-in alphas set by the
 # schedule each step, minibatch stddev, GP and drift) and StyleGAN (style mixing, noise
 # inputs, lazy R1 and path length, W's tracked mean).
-EQUIVALENCE_CASES = ["none", "gp", "pix2pix", "stackgan", "sngan", "infogan", "bigan",
+EQUIVALENCE_CASES = ["none", "cgan", "gp", "pix2pix", "stackgan", "sngan", "infogan", "bigan",
                      "cyclegan", "discogan", "srresnet", "srgan", "lapgan", "progan",
                      "stylegan"]
 

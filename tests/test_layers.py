@@ -147,3 +147,22 @@ def test_unrolling_replays_the_discriminators_adam_update_on_copies():
     optimizer.apply_gradients([(grad, variable)])
     np.testing.assert_allclose(replayed, variable.numpy(), rtol=1e-5, atol=1e-6)
     assert not np.allclose(replayed, plain_sgd)
+
+
+def test_global_batch_dropout_drops_at_its_rate_and_reloads(tmp_path):
+    """Kept units are scaled by 1/(1-rate), about `rate` of them are dropped, inference is
+    the identity, and a model with the layer saves and loads (its 2-replica equivalence
+    is the mirrored check's `cgan`, `bigan` and `lapgan` cases)."""
+    from kerasgan.layers import GlobalBatchDropout
+
+    x = np.ones((64, 100), "float32")
+    out = np.asarray(GlobalBatchDropout(0.3, seed=1)(x, training=True))
+    np.testing.assert_allclose(np.unique(out), [0.0, 1 / 0.7], rtol=1e-6)
+    assert abs((out == 0).mean() - 0.3) < 0.02
+    assert np.array_equal(np.asarray(GlobalBatchDropout(0.3)(x, training=False)), x)
+    with pytest.raises(ValueError, match="noise_shape is not supported"):
+        GlobalBatchDropout(0.3, noise_shape=(None, 1))
+    model = keras.Sequential([keras.Input((100,)), GlobalBatchDropout(0.5, seed=2)])
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    assert isinstance(loaded.layers[0], GlobalBatchDropout) and loaded.layers[0].rate == 0.5

@@ -326,13 +326,15 @@ def test_conditional_preview_writes_class_names_under_the_images():
 def test_fused_discriminator_pass_only_where_it_gives_the_same_logits():
     """Real and fake images share one discriminator call only when no layer couples the
     samples of a call (batch norm, minibatch features) or updates per call (spectral
-    norm); the fused call gives the two separate calls' logits and loss."""
+    norm), and none has dropout (its mask rows would pair with other samples on N
+    replicas than on one device); the fused call gives the two separate calls' logits
+    and loss."""
     import tensorflow as tf
 
     assert not kerasgan.models.create("dcgan", "small").fuses_discriminator_pass        # BN
     assert not kerasgan.models.create("sngan", "small").fuses_discriminator_pass        # SN
     assert not kerasgan.models.create("gan", "small", minibatch_stddev=4).fuses_discriminator_pass
-    assert kerasgan.models.create("gan", "small").fuses_discriminator_pass              # dropout only
+    assert not kerasgan.models.create("gan", "small").fuses_discriminator_pass          # dropout
     gan = kerasgan.models.create("wgan-gp", "small", seed=3)
     assert gan.fuses_discriminator_pass                                                 # layer norm
     gan.compile()

@@ -22,6 +22,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from kerasgan.layers.dropout import GlobalBatchDropout
 from kerasgan.models._registry import register_variant
 from kerasgan.models.dcgan import SIZES, build_dcgan_generator, upsampling_plan
 from kerasgan.models.gan import GAN, GroupLosses, UpdateGroup
@@ -54,13 +55,13 @@ def build_joint_discriminator(image_shape=(28, 28, 1), latent_dim=64, base_filte
     x = images
     for i in range(steps):
         x = layers.Conv2D(base_filters * 2 ** i, 4, strides=2, padding="same")(x)
-        x = layers.Dropout(dropout)(layers.LeakyReLU(0.2)(x))
+        x = GlobalBatchDropout(dropout)(layers.LeakyReLU(0.2)(x))
     x = layers.Flatten()(x)
     z = latents
     for _ in range(2):
-        z = layers.Dropout(dropout)(layers.LeakyReLU(0.2)(layers.Dense(base_filters * 8)(z)))
+        z = GlobalBatchDropout(dropout)(layers.LeakyReLU(0.2)(layers.Dense(base_filters * 8)(z)))
     joint = layers.Concatenate()([x, z])
-    joint = layers.Dropout(dropout)(layers.LeakyReLU(0.2)(layers.Dense(base_filters * 16)(joint)))
+    joint = GlobalBatchDropout(dropout)(layers.LeakyReLU(0.2)(layers.Dense(base_filters * 16)(joint)))
     logits = layers.Dense(1, dtype="float32", name="logits")(joint)
     return keras.Model([images, latents], logits, name=name)
 

@@ -9,6 +9,7 @@ from keras import layers
 
 from kerasgan.data import find_dataset
 from kerasgan.models.dcgan import dcgan_discriminator_body, dcgan_generator_body
+from kerasgan.layers.dropout import GlobalBatchDropout
 from kerasgan.models._registry import register_variant
 from kerasgan.models.gan import GAN, _short_repr
 
@@ -66,7 +67,7 @@ def build_conditional_discriminator(num_classes=10, image_shape=(28, 28, 1), arc
         for units in hidden_units:
             x = layers.Dense(units)(x)
             x = layers.LeakyReLU(0.2)(x)
-            x = layers.Dropout(0.3)(x)
+            x = GlobalBatchDropout(0.3)(x)
         logits = layers.Dense(1, dtype="float32", name="logits")(x)
     else:
         raise ValueError(f"architecture must be 'mlp' or 'dcgan'. Received: {architecture!r}")

@@ -302,13 +302,15 @@ class GAN(keras.Model):
         norm's power iteration), so the logits are the two calls' logits."""
         fused = getattr(self, "_fuses_discriminator_pass", None)
         if fused is None:
-            from kerasgan.layers import minibatch, spectral_norm
+            from kerasgan.layers import dropout, minibatch, spectral_norm
 
             # Layers whose output for one sample depends on the others in the call, or
-            # that update state once per training call.
+            # that update state once per training call. Dropout's mask rows follow the
+            # call's layout: a fused [real; fake] split over replicas would pair them
+            # with other samples than on one device.
             unfusable = (keras.layers.BatchNormalization, keras.layers.SpectralNormalization,
                          minibatch.MinibatchStdDev, minibatch.MinibatchDiscrimination,
-                         spectral_norm._SpectralKernel)
+                         spectral_norm._SpectralKernel, dropout.GlobalBatchDropout)
             fused = not any(isinstance(layer, unfusable)
                             for layer in self.discriminator._flatten_layers(include_self=False))
             self._fuses_discriminator_pass = fused

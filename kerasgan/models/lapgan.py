@@ -58,6 +58,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from kerasgan.layers.dropout import GlobalBatchDropout
 from kerasgan.models._registry import register_variant
 from kerasgan.models.gan import (GAN, GroupLosses, UntrackedCache, UpdateGroup,
                                  check_num_images)
@@ -118,7 +119,7 @@ def build_coarse_discriminator(image_shape=(8, 8, 1), units=600, dropout=0.5,
     images = keras.Input(tuple(image_shape), name="images")
     x = layers.Flatten()(images)
     for _ in range(2):
-        x = layers.Dropout(dropout)(layers.LeakyReLU(0.2)(layers.Dense(units)(x)))
+        x = GlobalBatchDropout(dropout)(layers.LeakyReLU(0.2)(layers.Dense(units)(x)))
     logits = layers.Dense(1, dtype="float32", name="logits")(x)
     return keras.Model(images, logits, name=name)
 
@@ -144,7 +145,7 @@ def build_residual_discriminator(image_shape=(16, 16, 1), filters=128, dropout=0
     x = images
     for _ in range(2):
         x = layers.LeakyReLU(0.2)(layers.Conv2D(filters, 5, strides=2, padding="same")(x))
-    x = layers.Dropout(dropout)(layers.Flatten()(x))
+    x = GlobalBatchDropout(dropout)(layers.Flatten()(x))
     logits = layers.Dense(1, dtype="float32", name="logits")(x)
     return keras.Model(images, logits, name=name)
 

@@ -7,6 +7,7 @@ import math
 import keras
 from keras import layers
 
+from kerasgan.layers.dropout import GlobalBatchDropout
 from kerasgan.models._registry import register_variant
 from kerasgan.models.gan import GAN
 
@@ -47,7 +48,7 @@ def build_mlp_discriminator(image_shape=(28, 28, 1), hidden_units=(1024, 512, 25
     for units in hidden_units:
         x = layers.Dense(units)(x)
         x = layers.LeakyReLU(0.2)(x)
-        x = layers.Dropout(dropout)(x)
+        x = GlobalBatchDropout(dropout)(x)
     if minibatch_stddev:
         from kerasgan.layers import MinibatchStdDev
 

@@ -1,10 +1,12 @@
 """Runs 3 GAN steps on 1 device and on MirroredStrategy over 2 logical CPUs, from the
 same initial weights and global batch, and prints the largest weight difference.
 
-Usage: python mirrored_equivalence.py none|gp|pix2pix|stackgan|sngan|infogan|bigan|cyclegan|discogan|
+Usage: python mirrored_equivalence.py none|cgan|gp|pix2pix|stackgan|sngan|infogan|bigan|cyclegan|discogan|
        srresnet|srgan
 
-- none: DCGAN with batch norm; gp: WGAN-GP (Wasserstein losses, gradient penalty,
+- none: DCGAN with batch norm; cgan: the conditional GAN's MLP discriminator with
+  dropout (each replica keeps its rows of the global batch's mask, as do BiGAN's and
+  LAPGAN's discriminators); gp: WGAN-GP (Wasserstein losses, gradient penalty,
   layer-norm critic); pix2pix: the adversarial + L1 objective of an image-to-image
   model; stackgan: text to image with matching-aware (mismatched-caption) D loss;
   cyclegan: four networks, two update groups sharing the step's translations, and the
@@ -49,7 +51,7 @@ import kerasgan  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gan_test_case import DIGIT_CAPTIONS, VARIANT_SPECS  # noqa: E402
 
-CASES = ("none", "gp", "pix2pix", "stackgan", "sngan", "infogan", "bigan", "cyclegan", "discogan",
+CASES = ("none", "cgan", "gp", "pix2pix", "stackgan", "sngan", "infogan", "bigan", "cyclegan", "discogan",
          "srresnet", "srgan", "lapgan", "progan", "stylegan")
 case = sys.argv[1] if len(sys.argv) > 1 else "none"
 if case not in CASES:
@@ -103,13 +105,13 @@ def build():
         gan = kerasgan.models.create(case, **VARIANT_SPECS[case]["init_kwargs"])
     elif case in ("stackgan", "sngan", "infogan", "cyclegan", "discogan", "srresnet"):
         gan = kerasgan.models.create(case, **VARIANT_SPECS[case]["init_kwargs"])
-    elif case == "lapgan":
-        # Without dropout (masks are drawn per replica); its residual generators keep
-        # their synchronized batch norm.
-        gan = kerasgan.models.create(case, **VARIANT_SPECS[case]["init_kwargs"], d_dropout=0.0)
-    elif case == "bigan":
-        # Without dropout: its masks are drawn per replica, so they can't match one device's.
-        gan = kerasgan.models.create(case, **VARIANT_SPECS[case]["init_kwargs"], d_dropout=0.0)
+    elif case in ("lapgan", "bigan"):
+        # With their discriminators' dropout (0.5, 0.2): each replica keeps its rows of
+        # the global batch's mask. LAPGAN's residual generators keep their synchronized BN.
+        gan = kerasgan.models.create(case, **VARIANT_SPECS[case]["init_kwargs"])
+    elif case == "cgan":
+        # The paper's MLP discriminator, with dropout 0.3 after each hidden layer.
+        gan = kerasgan.models.create(case, **dict(VARIANT_SPECS[case]["init_kwargs"], size="mlp"))
     elif case == "gp":
         # The WGAN-GP variant: layer-norm critic, Wasserstein loss, gradient penalty.
         gan = kerasgan.WGANGP.from_size("small", latent_dim=16, seed=3, ema_decay=0.9, d_steps=2)
@@ -143,6 +145,9 @@ def dataset():
         # Real emoji: (16x16, 64x64) pairs of the held-out ones.
         low, high = kerasgan.data.load_emoji_sr("test")
         return kerasgan.data.from_pairs(low[:96], high[:96], batch_size=16, shuffle=False)
+    if case == "cgan":
+        labels = np.random.default_rng(1).integers(0, 10, len(images))
+        return kerasgan.data.from_numpy(images, labels, batch_size=32, shuffle=False)
     return kerasgan.data.from_numpy(images, batch_size=32, shuffle=False)
 
 
