@@ -1,21 +1,34 @@
-"""Mode collapse on the classic 2-D mixtures, with and without each remedy.
+"""Mode collapse on the classic 2-D mixtures, with and without each remedy, at the
+unrolled GAN paper's settings.
 
-    python benchmarks/mode_collapse.py [--steps 5000] [--seeds 0 1 2] [--out runs/mode-collapse]
+    python benchmarks/mode_collapse.py [--steps 25000] [--seeds 0 1 2] \
+        [--settings none unrolled-5 ...] [--out runs/mode-collapse]
 
-Data: 8 Gaussians on a ring of radius 2 (std 0.02) and 25 on a 5x5 grid with
-spacing 2 (std 0.05), the setups of Metz et al. 2017 and Srivastava et al. 2017
-(VEEGAN). Networks: small MLPs (G: 16-d noise -> 128 -> 128 -> 2, D: 2 -> 128 ->
-128 -> 1, ReLU), Adam(--learning-rate, default 1e-3, beta_1=0.5) for both, batch 256,
-the non-saturating loss; the unrolled steps replay the discriminator's Adam update.
+Data: 8 Gaussians on a ring of radius 2 (std 0.02) and 25 on a 5x5 grid with spacing 2
+(std 0.05), the setups of Metz et al. 2017 and Srivastava et al. 2017 (VEEGAN); a fresh
+batch is drawn every step, as the authors' code samples the mixture in the graph.
 
-Settings: no remedy; minibatch discrimination before D's last layer (Salimans et al.
-2016); the minibatch standard deviation feature there (Karras et al. 2018); the
-generator trained against a discriminator unrolled 5 steps (Metz et al. 2017).
+The networks and optimizers are those of the authors' demo (github.com/poolio/
+unrolled_gan, "Unrolled GAN demo.ipynb"): G 256-d normal noise -> 128 -> 128 -> 2 and D
+2 -> 128 -> 128 -> 1, tanh hidden layers, orthogonal initialization (gain 1.4), the
+standard GAN objective (G minimises the unrolled D's loss with the non-saturating
+sign the base uses), Adam with beta_1 = 0.5 and epsilon = 1e-8 at 1e-4 for D and 1e-3
+for G, batch 512, 25,000 steps. The unrolled steps replay D's own Adam update (its
+moments copied) and the generator's gradient flows back through them.
+Departure: G and D update one after the other (the base's order, D first); the demo
+runs both train ops in one `session.run`, so its generator saw D before or after the
+step, as the graph scheduled it.
+
+Settings: no remedy; the generator against D unrolled 5 and 10 steps (Metz et al.
+2017); minibatch discrimination before D's last layer (Salimans et al. 2016, 8 kernels
+of dimension 4); the minibatch standard deviation feature there (Karras et al. 2018,
+groups of 4).
 
 Measured on 2,500 samples per run: a sample is *high quality* if it lies within 3
 standard deviations of its nearest mode; a mode is *covered* if at least 1% of the
-samples (25) are high quality and nearest to it. Writes `results.json`, a Markdown
-table (mean and standard deviation over seeds) and `mode-collapse.png` (seed 0).
+samples (25) are high quality and nearest to it. Writes `results.json` (after every
+run, and a rerun skips what it holds), a Markdown table (mean and standard deviation
+over seeds) and `mode-collapse.png` (seed 0).
 """
 
 import argparse
@@ -36,8 +49,9 @@ MIXTURES = {
     "grid-25": (np.array([[x, y] for x in (-4, -2, 0, 2, 4) for y in (-4, -2, 0, 2, 4)],
                          dtype=float), 0.05),
 }
-SETTINGS = ("none", "minibatch-discrimination", "minibatch-stddev", "unrolled-5")
-NOISE_DIM = 16
+SETTINGS = ("none", "unrolled-5", "unrolled-10", "minibatch-discrimination", "minibatch-stddev")
+NOISE_DIM = 256
+HIDDEN = 128
 SAMPLES = 2500
 
 
@@ -47,38 +61,55 @@ def sample_mixture(name, n, rng):
         np.float32)
 
 
+def _dense(units, name=None):
+    return keras.layers.Dense(units, name=name,
+                              kernel_initializer=keras.initializers.Orthogonal(gain=1.4))
+
+
 def build_networks(setting):
     noise = keras.Input((NOISE_DIM,), name="latents")
     x = noise
     for _ in range(2):
-        x = keras.layers.Dense(128, activation="relu")(x)
-    generator = keras.Model(noise, keras.layers.Dense(2, name="points")(x), name="generator")
+        x = keras.layers.Activation("tanh")(_dense(HIDDEN)(x))
+    generator = keras.Model(noise, _dense(2, name="points")(x), name="generator")
     points = keras.Input((2,), name="points")
     x = points
     for _ in range(2):
-        x = keras.layers.Dense(128, activation="relu")(x)
+        x = keras.layers.Activation("tanh")(_dense(HIDDEN)(x))
     if setting == "minibatch-discrimination":
         x = kerasgan.layers.MinibatchDiscrimination(num_kernels=8, kernel_dim=4)(x)
     elif setting == "minibatch-stddev":
         x = kerasgan.layers.MinibatchStdDev(group_size=4)(x)
-    discriminator = keras.Model(points, keras.layers.Dense(1, name="logits")(x),
-                                name="discriminator")
+    discriminator = keras.Model(points, _dense(1, name="logits")(x), name="discriminator")
     return generator, discriminator
 
 
-def run(mixture, setting, seed, steps, learning_rate=1e-3, batch_size=256):
+class MixtureBatches(keras.utils.PyDataset):
+    """A fresh batch of the mixture every step, from one seeded generator."""
+
+    def __init__(self, mixture, steps, batch_size, seed):
+        super().__init__()
+        self.mixture, self.steps, self.batch_size = mixture, steps, batch_size
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self):
+        return self.steps
+
+    def __getitem__(self, index):
+        return sample_mixture(self.mixture, self.batch_size, self.rng)
+
+
+def run(mixture, setting, seed, steps, d_learning_rate=1e-4, g_learning_rate=1e-3,
+        batch_size=512):
     keras.utils.set_random_seed(seed)
     generator, discriminator = build_networks(setting)
     unrolled = int(setting.split("-")[1]) if setting.startswith("unrolled") else None
-    gan = kerasgan.GAN(generator, discriminator, seed=seed, unrolled_steps=unrolled,
-                       unrolled_learning_rate=1e-2)
-    gan.compile(d_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
-                g_optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5))
-    rng = np.random.default_rng(seed)
-    data = sample_mixture(mixture, steps * batch_size, rng)
-    ds = tf.data.Dataset.from_tensor_slices(data).batch(batch_size, drop_remainder=True)
+    gan = kerasgan.GAN(generator, discriminator, latent_dim=NOISE_DIM, seed=seed,
+                       unrolled_steps=unrolled)
+    gan.compile(d_optimizer=keras.optimizers.Adam(d_learning_rate, beta_1=0.5, epsilon=1e-8),
+                g_optimizer=keras.optimizers.Adam(g_learning_rate, beta_1=0.5, epsilon=1e-8))
     start = time.time()
-    gan.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0)
+    gan.fit(MixtureBatches(mixture, steps, batch_size, seed), epochs=1, verbose=0)
     wall = time.time() - start
     noise = np.random.default_rng(seed + 1000).standard_normal((SAMPLES, NOISE_DIM)).astype(
         np.float32)
@@ -142,8 +173,7 @@ def scatter(samples, path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=5000)
-    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--steps", type=int, default=25000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=SETTINGS)
     parser.add_argument("--out", default="runs/mode-collapse")
@@ -159,8 +189,7 @@ def main(argv=None):
             for setting in args.settings:
                 if (mixture, setting, seed, args.steps) in done:
                     continue
-                points, measured, wall = run(mixture, setting, seed, args.steps,
-                                             args.learning_rate)
+                points, measured, wall = run(mixture, setting, seed, args.steps)
                 results.append({"mixture": mixture, "setting": setting, "seed": seed,
                                 "steps": args.steps, "wall_time_s": round(wall, 1), **measured})
                 results_file.write_text(json.dumps(results, indent=1))  # after every run
