@@ -4,7 +4,10 @@ a new 3-batch pipeline, and counts the fits that trained fewer than 3 steps and,
 those, the ones whose pipeline then yields fewer than 3 batches on a plain iteration
 (its in-memory cache completed early).
 
-Usage: python scripts/repro_short_epoch.py SECONDS cache-onedevice|nocache-onedevice|cache-default
+Usage: python scripts/repro_short_epoch.py SECONDS MODE
+MODE: cache-onedevice | nocache-onedevice | cache-default (from_numpy's pipeline), or
+tfds-cache-onedevice | tfds-nocache-onedevice | tfds-cache-default (from_tfds on TFDS's fashion_mnist
+builder, prepared offline from Debian's files into a temporary folder: 96 test images)
 (run two at a time beside a training: the early end is commoner under load)
 """
 
@@ -25,11 +28,27 @@ import numpy as np  # noqa: E402
 
 import kerasgan  # noqa: E402
 
-MODES = ("cache-onedevice", "nocache-onedevice", "cache-default")
+MODES = ("cache-onedevice", "nocache-onedevice", "cache-default", "tfds-cache-onedevice",
+         "tfds-nocache-onedevice", "tfds-cache-default")
 seconds, mode = float(sys.argv[1]), sys.argv[2]
 if mode not in MODES:
     raise SystemExit(f"Unknown mode {mode!r}. Expected one of: {', '.join(MODES)}")
 images = np.random.default_rng(0).integers(0, 256, (96, 28, 28, 1), dtype=np.uint8)
+use_cache = "-cache-" in f"-{mode}"
+if mode.startswith("tfds"):
+    import tempfile
+
+    from kerasgan.data.tfds import from_tfds, prepare_fashion_mnist_from_debian
+
+    tfds_dir = tempfile.mkdtemp(prefix="repro-tfds-")
+    prepare_fashion_mnist_from_debian(tfds_dir)
+
+    def pipeline():
+        return from_tfds("fashion_mnist", "test[:96]", data_dir=tfds_dir, batch_size=32,
+                         shuffle=False, cache=use_cache)
+else:
+    def pipeline():
+        return kerasgan.data.from_numpy(images, batch_size=32, shuffle=False, cache=use_cache)
 
 
 strategy = (tf.distribute.OneDeviceStrategy("/cpu:0") if mode.endswith("onedevice")
@@ -42,8 +61,7 @@ with strategy.scope():
 runs = short = truncated = 0
 end = time.time() + seconds
 while time.time() < end:
-    ds = kerasgan.data.from_numpy(images, batch_size=32, shuffle=False,
-                                  cache=mode.startswith("cache"))
+    ds = pipeline()
     steps = []
     gan.fit(ds, epochs=1, steps_per_epoch=3, verbose=0,
             callbacks=[keras.callbacks.LambdaCallback(

@@ -191,6 +191,30 @@ def test_fashion_mnist_train_pipeline(fashion_mnist_dir):
     np.testing.assert_array_equal(batch, again)
 
 
+def test_cache_is_filled_when_the_pipeline_is_made(fashion_mnist_dir, tmp_path):
+    """`cache=True` fills the in-memory cache with one plain pass when the pipeline is
+    made (a first pass through a strategy's iterator completed it short, #24), so every
+    epoch reads the whole split from memory: it still does with the files gone."""
+    import shutil
+
+    copy = tmp_path / "tfds"
+    shutil.copytree(fashion_mnist_dir, copy)
+    plain = [b.numpy() for b in from_tfds("fashion_mnist", "test[:256]", data_dir=copy,
+                                          batch_size=64, shuffle=False, cache=False)]
+    cached = from_tfds("fashion_mnist", "test[:256]", data_dir=copy, batch_size=64,
+                       shuffle=False)
+    uncached = from_tfds("fashion_mnist", "test[:256]", data_dir=copy, batch_size=64,
+                         shuffle=False, cache=False)
+    shutil.rmtree(copy)
+    for _ in range(2):
+        epoch = [b.numpy() for b in cached]
+        assert len(epoch) == 4
+        np.testing.assert_array_equal(np.concatenate(epoch), np.concatenate(plain))
+    with pytest.raises(tf.errors.NotFoundError):
+        for _ in uncached:
+            pass
+
+
 @large
 def test_resize_and_channels(fashion_mnist_dir):
     native, native_labels = load_tfds("fashion_mnist", "test[:256]", data_dir=fashion_mnist_dir)
