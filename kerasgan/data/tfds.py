@@ -33,7 +33,7 @@ from pathlib import Path
 import tensorflow as tf
 
 from kerasgan.data._common import DatasetNotFoundError
-from kerasgan.data.pipelines import _finish, _scale
+from kerasgan.data.pipelines import _finish, _scale, filled_cache
 from kerasgan.data.sources.fashion_mnist import DEBIAN_FASHION_MNIST
 
 logger = logging.getLogger("kerasgan.tfds")
@@ -395,13 +395,7 @@ def from_tfds(name, split: str = "train", *, data_dir=None, image_key: str | Non
             f"Use a smaller batch_size or a larger split. Received: batch_size={batch_size}"
         )
     if cache:
-        ds = ds.cache()
-        # Filled here by one plain pass: a first pass read through a strategy's
-        # MultiDeviceIterator completed TF's in-memory cache short (16 of 84 one-device
-        # fits, 0 of 209 without a strategy: scripts/repro_short_epoch.py), and every
-        # later epoch then trained on part of the data. Later passes read the full cache.
-        for _ in ds:
-            pass
+        ds = filled_cache(ds)
     if labels or label_key is not None:
         ds = ds.map(lambda x, y: (_scale(x), y), num_parallel_calls=tf.data.AUTOTUNE)
     else:
