@@ -183,6 +183,10 @@ def assert_images_close(actual, expected, *, levels=1, fraction=0.999, max_level
 #: last bits, then from sums over thousands of them (a card's KID of 7411.0566 came out
 #: 7411.0436 on an AVX-512 machine, 1.8e-6 apart); 1e-3 leaves room for more.
 METRIC_RTOL = 1e-3
+#: Absolute floors (see `metric_abs_floor`): KID in units of the card's kid_std, and
+#: fractions of samples.
+KID_STD_FLOOR = 2e-2
+FRACTION_FLOOR = 3e-3
 
 
 def metric_abs_floor(key: str, card_metrics: dict) -> float:
@@ -192,20 +196,25 @@ def metric_abs_floor(key: str, card_metrics: dict) -> float:
 
     - KID is an unbiased estimate: near zero, or negative, when the two sets match, where
       a relative tolerance means nothing. Its scale is its own spread over subsets, so
-      the floor is 1e-3 of the card's `kid_std` (of the same direction).
+      the floor is 2e-2 of the card's `kid_std` (of the same direction).
     - Fractions of samples (precision, recall, class accuracies, the rarest class's share,
-      the share of translations that keep their class) lie in [0, 1]: 1e-3, ten of 10,000
-      samples on the other side of a boundary.
+      the share of translations that keep their class) lie in [0, 1]: 3e-3, thirty of
+      10,000 samples on the other side of a boundary.
+    Why these floors: on an AVX-512 machine (oneDNN's other kernels), `stackgan-glyphs`'s
+    10k images come out within a level of the card machine's, and its FID within 6e-4,
+    but 16 of 10,000 samples crossed a k-NN boundary (precision 0.3603 vs 0.3619) and KID
+    moved by 73, 1.4% of its kid_std (the pre-change tree gives the same figures there).
+    A wrong model or protocol moves KID by several kid_std and fractions by far more.
     - The others (FID, classifier score, PSNR, MAE) are large and positive: relative only.
     """
     direction, slash, name = key.rpartition("/")
     metric, _, extractor = name.partition("[")
     if metric in ("kid", "kid_std"):
         std_key = f"{direction}{slash}kid_std" + (f"[{extractor}" if extractor else "")
-        return METRIC_RTOL * abs(float(card_metrics.get(std_key, 0.0)))
+        return KID_STD_FLOOR * abs(float(card_metrics.get(std_key, 0.0)))
     if (metric in ("precision", "recall", "min_class_fraction", "class_kept")
             or metric.endswith("accuracy")):
-        return METRIC_RTOL
+        return FRACTION_FLOOR
     return 0.0
 
 
