@@ -26,7 +26,8 @@ from pathlib import Path
 import numpy as np
 
 import kerasgan
-from kerasgan.utils import image_grid, save_image_grid
+from kerasgan.tasks import task_of
+from kerasgan.utils import save_image, save_image_grid
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 0
@@ -34,16 +35,9 @@ COLUMNS = 8
 
 
 def style_grids(gan, name: str, out: Path, dataset: str, projection_steps: int) -> dict:
-    a = gan.make_latents(COLUMNS, seed=SEED)
-    b = gan.make_latents(COLUMNS, seed=SEED + 1)
-    crossovers = [0, 2, gan.num_ws // 2, gan.num_ws - 2, gan.num_ws]
-    save_image_grid(out / f"{name}-style-mixing.png",
-                    np.concatenate([gan.mix_styles(a, b, c) for c in crossovers]),
-                    rows=len(crossovers))
-    psis = [1.0, 0.7, 0.5, 0.0]
-    save_image_grid(out / f"{name}-truncation.png",
-                    np.concatenate([gan.generate(latents=a, truncation=p) for p in psis]),
-                    rows=len(psis))
+    # The card's own grids (the task's preset images), under the docs' names.
+    for file_name, grid in task_of(gan).preset_images(gan).items():
+        save_image(out / f"{name}-{file_name}", grid, upscale=2)
     paths = kerasgan.latent.interpolation_images(gan, num_paths=6, steps=COLUMNS, seed=SEED,
                                                  space="w")
     save_image_grid(out / f"{name}-w-interpolation.png", paths.reshape(-1, *paths.shape[2:]),
@@ -72,12 +66,10 @@ def style_grids(gan, name: str, out: Path, dataset: str, projection_steps: int) 
 
 
 def pyramid_grid(gan, name: str, out: Path) -> dict:
-    levels = gan.generate(COLUMNS, seed=SEED, return_levels=True)
-    side = levels[-1].shape[1]
-    rows = [np.repeat(np.repeat(level, side // level.shape[1], 1), side // level.shape[2], 2)
-            for level in levels]
-    save_image_grid(out / f"{name}-pyramid.png", np.concatenate(rows), rows=len(rows))
-    return {"levels": [list(level.shape[1:3]) for level in levels]}
+    latents = gan.make_latents(COLUMNS, seed=SEED)
+    save_image(out / f"{name}-pyramid.png", gan.preview({"latents": latents}), upscale=2)
+    return {"levels": [list(level.shape[1:3]) for level in
+                       gan.generate(latents=latents, return_levels=True)]}
 
 
 def _summary(errors) -> dict:
