@@ -318,3 +318,26 @@ def test_evaluate_without_data_when_the_folder_is_gone(tuned_preset, tmp_path, c
     assert cli.main(["evaluate", str(moved), "--num-samples", "50"]) == 2
     err = capsys.readouterr().err
     assert "learned from 'gone_images/'" in err and "Pass --data DIR" in err
+
+
+def test_resaving_a_model_loaded_without_its_discriminator_leaves_it_out(base_preset, tmp_path,
+                                                                        mnist_small):
+    from kerasgan.zoo.preset import load_from_preset
+
+    gan = load_from_preset(base_preset)
+    assert gan.networks_not_loaded == ("discriminator",)
+    with pytest.warns(UserWarning, match=r"without discriminator\.weights\.h5.*with_discriminator=True"):
+        resaved = save_to_preset(gan, tmp_path / "resaved")
+    assert not (resaved / "discriminator.weights.h5").exists()
+    again = load_from_preset(resaved)  # samples as the original does
+    np.testing.assert_array_equal(again.generate(4, seed=0, output="uint8"),
+                                  gan.generate(4, seed=0, output="uint8"))
+    with pytest.raises(kerasgan.zoo.preset.PresetError, match="missing discriminator.weights.h5"):
+        load_from_preset(resaved, with_discriminator=True)
+    # Loaded with its discriminator, or trained after the load, every network is saved.
+    full = load_from_preset(base_preset, with_discriminator=True)
+    assert full.networks_not_loaded == ()
+    gan.fit(kerasgan.data.from_numpy(mnist_small[0][:32], batch_size=16), epochs=1, verbose=0)
+    assert gan.networks_not_loaded == ()
+    trained = save_to_preset(gan, tmp_path / "trained")
+    assert (trained / "discriminator.weights.h5").is_file()

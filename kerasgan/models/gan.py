@@ -729,6 +729,16 @@ class GAN(keras.Model):
         batch)` on its own)."""
         return getattr(self._step_local, "cache", None)
 
+    #: Networks whose weights a preset load left at their initial values (the
+    #: discriminators, without `with_discriminator=True`); `save_to_preset` leaves them
+    #: out rather than write untrained weights under a trained checkpoint's name. `fit`
+    #: trains them, so it clears this.
+    networks_not_loaded: tuple = ()
+
+    def fit(self, *args, **kwargs):
+        self.networks_not_loaded = ()
+        return super().fit(*args, **kwargs)
+
     def update_training_phase(self):
         """Sets the state that follows a training schedule from the step count, before a
         step's updates (ProGAN's fade-in alphas); none in the base. The state lives in

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import platform
+import warnings
 from pathlib import Path
 
 import keras
@@ -94,7 +95,17 @@ def save_to_preset(gan, path, *, metadata: dict | None = None, card: str | None 
     with atomic_directory(path, overwrite=overwrite) as tmp:
         (tmp / CONFIG_FILE).write_text(json.dumps(keras.saving.serialize_keras_object(gan),
                                                   indent=2, sort_keys=True))
+        left_out = [name for name in gan.NETWORKS if name in gan.networks_not_loaded]
+        if left_out:
+            warnings.warn(
+                f"Saving {path} without {', '.join(map(weights_file, left_out))}: this "
+                f"{type(gan).__name__} was loaded without its {', '.join(left_out)} (load "
+                "with `with_discriminator=True` to keep them), so their weights are "
+                "untrained. The preset samples as before; fine-tuning it needs them.",
+                stacklevel=2)
         for name in gan.NETWORKS:
+            if name in left_out:
+                continue
             # A sampled network is stored as its EMA copy: the weights that generate.
             network = gan.sampling_network(name) if name in gan.SAMPLED_NETWORKS else \
                 getattr(gan, name)
@@ -214,6 +225,7 @@ def load_from_preset(path, *, with_discriminator: bool = False, compile: bool = 
         ema = getattr(gan, f"ema_{name}", None)
         if ema is not None:
             ema.set_weights(getattr(gan, name).get_weights())
+    gan.networks_not_loaded = tuple(name for name in gan.NETWORKS if name not in to_load)
     if compile:
         gan.compile()
     gan.preset_path = str(path)

@@ -207,3 +207,14 @@ owners = {id(w): net.name for net in [*single.networks.values(), single.ema_gene
           if net is not None for w in net.weights}
 worst = sorted(zip(diffs, single.weights), key=lambda pair: -pair[0])[:5]
 print("WORST", "; ".join(f"{owners.get(id(w), single.name)}/{w.path} {d:.3g}" for d, w in worst))
+
+
+def digest(gan):
+    import hashlib
+
+    return hashlib.sha256(b"".join(np.ascontiguousarray(w).tobytes() for w in gan.get_weights())).hexdigest()[:16]
+
+
+# Every weight's bytes, per side: repeats of one case on one machine must print the same
+# two digests (issue #24: "20 repeats give the same weights every time").
+print("DIGEST", digest(single), digest(mirrored))
