@@ -14,6 +14,8 @@ reference's seconds per step on this machine and data pipeline are measured
 first (100 steps, on a throwaway copy; keep the machine otherwise idle for
 that minute), so the long training itself may share the machine. Checkpoints
 trained on the same dataset share one reference run, snapshotted at each count.
+`--backup RUN` makes that run resumable (see `same_time.py`): a rerun with the same
+arguments continues it, with the speed it was sized with.
 
 The reference trains on the checkpoint's own data pipeline (same split, batch
 size and shuffling seed). Both are then measured side by side with the card's
@@ -39,7 +41,7 @@ from reference_dcgan import ReferenceDCGAN  # noqa: E402
 from reference_stylegan import ReferenceStyleGAN  # noqa: E402
 from reference_wgan_gp import ReferenceWGANGP  # noqa: E402
 import same_time  # noqa: E402
-from timing import StepPrinter, seconds_per_step  # noqa: E402
+from timing import seconds_per_step  # noqa: E402
 
 
 REFERENCES = {"dcgan": ReferenceDCGAN, "wgan-gp": ReferenceWGANGP,
@@ -51,23 +53,6 @@ def reference_seconds_per_step(make_reference, dataset):
     model = make_reference()
     model.compile()
     return seconds_per_step(model, dataset, steps=100, warmup=10)
-
-
-class SnapshotAtSteps(keras.callbacks.Callback):
-    """Copies the generator's weights at each step count; stops after the last."""
-
-    def __init__(self, step_counts):
-        super().__init__()
-        self.step_counts = set(step_counts)
-        self.snapshots = {}
-        self.steps = 0
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.steps += 1
-        if self.steps in self.step_counts:
-            self.snapshots[self.steps] = self.model.generator.get_weights()
-        if len(self.snapshots) == len(self.step_counts):
-            self.model.stop_training = True
 
 
 def reference_images(generator, num, seed, latent_dim, batch=500):
@@ -85,6 +70,7 @@ def main():
     parser.add_argument("--seconds-per-step", type=float, default=None,
                         help="the reference's speed measured earlier on an idle machine, "
                              "instead of measuring it now (when the machine is busy)")
+    same_time.add_backup_argument(parser)
     args = parser.parse_args()
     cards, budgets = {}, {}
     for item in args.checkpoints:
@@ -95,6 +81,11 @@ def main():
         key = json.dumps(data, sort_keys=True)
         by_data.setdefault(key, (data, card["config"]["train"]["seed"], []))[2].append(name)
 
+    if args.backup and len(by_data) > 1:
+        parser.error("--backup holds one reference: give only checkpoints trained on one "
+                     f"dataset. Received: {sorted(cards)}")
+    plan = same_time.saved_plan(args.backup)
+
     # Time every pipeline first, while the machine is still idle.
     groups = []
     for data, seed, names in by_data.values():
@@ -102,10 +93,14 @@ def main():
         dataset = training.build_dataset(data, global_batch_size=data["batch_size"], seed=seed)
         image_shape = tuple(dataset.element_spec.shape[1:])
         make_reference = functools.partial(REFERENCES[args.reference], image_shape=image_shape)
-        step_time = args.seconds_per_step or reference_seconds_per_step(make_reference,
-                                                                        dataset.repeat())
-        print(f"reference on {data['dataset']}: {step_time * 1000:.0f} ms/step"
-              + (" (given)" if args.seconds_per_step else ""), flush=True)
+        if plan is not None:  # a resumed reference keeps the speed it was sized with
+            step_time, how = plan["seconds_per_step"], f" (from {args.backup})"
+        elif args.seconds_per_step:
+            step_time, how = args.seconds_per_step, " (given)"
+        else:
+            step_time, how = reference_seconds_per_step(make_reference, dataset.repeat()), ""
+        print(f"reference on {data['dataset']}: {step_time * 1000:.0f} ms/step{how}",
+              flush=True)
         groups.append((data, seed, names, dataset, step_time, make_reference))
 
     rows = []
@@ -116,9 +111,10 @@ def main():
         if hasattr(reference, "set_schedule"):  # growth phases that fill the budget
             reference.set_schedule(max(steps_for.values()))
         reference.compile()
-        snap = SnapshotAtSteps(steps_for.values())
-        reference.fit(dataset.repeat(), epochs=1, steps_per_epoch=max(steps_for.values()),
-                      callbacks=[snap, StepPrinter("reference")], verbose=0)
+        snapshots = same_time.fit_reference(
+            reference, dataset.repeat(), max(steps_for.values()), backup=args.backup,
+            snapshot_at=steps_for.values(),
+            progress={"seconds_per_step": step_time, "budgets_s": budgets})
         for name in names:
             protocol = cards[name]["metrics"]["protocol"]
             num, split = protocol["num_fake"], protocol["reference"].split(":")[1]
@@ -128,7 +124,7 @@ def main():
                                     metrics=["fid", "kid"], reference_split=split,
                                     seed=protocol["seed"], progress=False)
             steps = steps_for[name]
-            reference.generator.set_weights(snap.snapshots[steps])
+            reference.generator.set_weights(snapshots[steps])
             real, _ = kerasgan.data.load_dataset(data["dataset"], split)
             theirs = metrics.compare_image_sets(
                 real[:num], reference_images(reference.generator, num, protocol["seed"],

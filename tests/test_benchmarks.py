@@ -279,3 +279,58 @@ def test_stylegan_reference_grows_through_its_phases_on_real_digits(mnist_small)
     assert rates[0] == pytest.approx(1e-3) and rates[11] == pytest.approx(2.5e-4)
     images = reference.generator(tf.zeros((2, 16)), training=False)
     assert images.shape == (2, 32, 32, 1)
+
+
+def _tiny_wgan_gp_reference():
+    from benchmarks.reference_wgan_gp import ReferenceWGANGP
+
+    keras.utils.set_random_seed(0)
+    reference = ReferenceWGANGP(latent_dim=8, critic_steps=1, image_shape=(32, 32, 1))
+    reference.compile()
+    return reference
+
+
+def test_a_reference_resumes_from_its_backup_with_its_snapshots(tmp_path):
+    """`same_time.fit_reference --backup`: a run cut after its step-4 backup continues to
+    the planned step count, keeps the snapshot it took before the cut, and a restore
+    gives back exactly the saved networks and optimizer state."""
+    import shutil
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+    from benchmarks import same_time
+
+    images = np.random.default_rng(0).uniform(-1, 1, (16, 32, 32, 1)).astype("float32")
+    pipeline = tf.data.Dataset.from_tensor_slices(images).batch(4).repeat()
+    whole = _tiny_wgan_gp_reference()
+    snapshots = same_time.fit_reference(whole, pipeline, 6, backup=tmp_path / "whole",
+                                        snapshot_at=[3, 6], every=2,
+                                        progress={"seconds_per_step": 0.5})
+    assert sorted(snapshots) == [3, 6]
+    assert int(whole.generator_optimizer.iterations.numpy()) == 6
+    saved = sorted(p.name for p in (tmp_path / "whole" / "backup").iterdir())
+    assert saved == ["ckpt-000004", "ckpt-000006"]  # the older ones pruned
+    assert same_time.saved_plan(tmp_path / "whole")["seconds_per_step"] == 0.5
+
+    # The machine "dies" after the step-4 backup: a new process resumes from it.
+    cut = tmp_path / "cut" / "backup"
+    shutil.copytree(tmp_path / "whole" / "backup" / "ckpt-000004", cut / "ckpt-000004")
+    # A backup is resumed only by the plan it was made for.
+    with pytest.raises(ValueError, match="reference of 6 steps; this run asks for 4"):
+        same_time.fit_reference(_tiny_wgan_gp_reference(), pipeline, 4,
+                                backup=tmp_path / "cut", every=2)
+    resumed = _tiny_wgan_gp_reference()
+    resumed_snapshots = same_time.fit_reference(resumed, pipeline, 6, backup=tmp_path / "cut",
+                                                snapshot_at=[3, 6], every=2)
+    assert int(resumed.generator_optimizer.iterations.numpy()) == 6
+    assert int(resumed.critic_optimizer.iterations.numpy()) == 6
+    for a, b in zip(resumed_snapshots[3], snapshots[3]):
+        np.testing.assert_array_equal(a, b)  # taken before the cut, read back from the backup
+
+    # What was restored is the saved state, bit for bit (same machine).
+    restored = _tiny_wgan_gp_reference()
+    restored.fit(pipeline.take(1), epochs=1, steps_per_epoch=1, verbose=0)
+    restored.built = True
+    restored.load_weights(tmp_path / "whole" / "backup" / "ckpt-000006" / "state.weights.h5")
+    for a, b in zip(restored.generator.get_weights(), whole.generator.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert int(restored.critic_optimizer.iterations.numpy()) == 6
