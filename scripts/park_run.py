@@ -3,7 +3,8 @@
 A session's machine (and its ignored `runs/`) may not come back: only what is
 committed does. `park` copies a run's newest complete backup and its history into
 `training/parked/<run>/`, to be committed; `unpark` puts them back under `runs/`, where
-`kerasgan train CONFIG --out runs/<run> --resume` continues exactly from that step.
+`kerasgan train CONFIG --out runs/<run> --resume` continues exactly from that step (a
+same-time reference from `benchmarks/`: its command with `--backup runs/<run>`).
 
     python scripts/park_run.py park runs/progan-fashion-mnist-32
     python scripts/park_run.py unpark progan-fashion-mnist-32      # -> runs/progan-fashion-mnist-32
@@ -52,7 +53,8 @@ def unpark(name: str, runs: Path) -> Path:
     shutil.copytree(source, run, dirs_exist_ok=True)
     progress = json.loads(next((run / "backup").glob("ckpt-*/progress.json")).read_text())
     print(f"Unparked {name} at step {progress['steps']} into {run}; continue it with "
-          f"kerasgan train CONFIG --out {run} --resume")
+          f"kerasgan train CONFIG --out {run} --resume (a same-time reference: its "
+          f"benchmark command with --backup {run})")
     return run
 
 
