@@ -22,7 +22,8 @@ import keras
 import numpy as np
 
 import kerasgan
-from kerasgan.training import PROGRESS_FILE, STATE_FILE, latest_checkpoint
+from kerasgan.training import (PROGRESS_FILE, STATE_FILE, _complete_checkpoints,
+                               latest_checkpoint)
 from kerasgan.utils import atomic_directory, atomic_write
 from kerasgan.zoo.preset import read_metadata
 
@@ -116,9 +117,8 @@ class ReferenceBackup(keras.callbacks.Callback):
                 self.model.generator.save_weights(tmp / SNAPSHOT_FILE.format(step))
             self.model.generator.set_weights(generator_weights)
             (tmp / PROGRESS_FILE).write_text(json.dumps(progress))
-        for old in sorted(self.backup_dir.glob("ckpt-*"))[:-self.keep]:
-            if old.is_dir():
-                shutil.rmtree(old, ignore_errors=True)
+        for old, _ in _complete_checkpoints(self.backup_dir)[:-self.keep]:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def fit_reference(reference, pipeline, total_steps: int, *, backup=None, snapshot_at=(),
